@@ -1,0 +1,243 @@
+"""Every knob of HandRefine in one dataclass: default, valid range, label, help text and short infotext key.
+
+The same table drives the WebUI controls, the API's positional and named arguments, the X/Y/Z axes, the
+generation-info string and the README, so a knob is added in exactly one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
+AUTO_MODEL = "Auto"
+SAME = ""  # empty string = "same as the image" for sampler / prompts
+
+
+class SettingsError(ValueError):
+    """A setting is unknown, of the wrong type or out of range. The message names the setting."""
+
+
+def _knob(default: Any, key: str, label: str, help: str, minimum: float | None = None,
+          maximum: float | None = None, step: float | None = None, choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"key": key, "label": label, "help": help, "min": minimum, "max": maximum, "step": step, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class HandRefineSettings:
+    """All settings of one hand pass. Field order is the positional order of the API / UI arguments."""
+
+    enabled: bool = _knob(False, "on", "Enable HandRefine", "Detect hands in every output image and repaint them.")
+    fix_hands_only: bool = _knob(
+        True, "only", "Fix hands only (img2img)",
+        "img2img: fix the uploaded image's hands without running the normal img2img pass first.")
+    controlnet_model: str = _knob(
+        AUTO_MODEL, "model", "ControlNet model",
+        "Depth ControlNet fed with the rendered hand depth. Auto: a model named *inpaint_depth_hand*, else a depth "
+        "model matching the checkpoint (SD1.5 / SDXL). None: plain inpainting.")
+    control_weight: float = _knob(
+        0.55, "weight", "Control weight",
+        "Strength of the hand-depth ControlNet. HandRefiner's authors recommend 0.4-0.8; 1.0 loses skin texture.",
+        0.0, 2.0, 0.05)
+    guidance_start: float = _knob(0.0, "start", "Guidance start", "Share of the steps before ControlNet starts.",
+                                  0.0, 1.0, 0.01)
+    guidance_end: float = _knob(1.0, "end", "Guidance end", "Share of the steps after which ControlNet stops.",
+                                0.0, 1.0, 0.01)
+    control_mode: str = _knob(CONTROL_MODES[0], "mode", "Control mode", "ControlNet control mode.",
+                              choices=CONTROL_MODES)
+    denoising_strength: float = _knob(
+        0.75, "denoise", "Denoising strength",
+        "How much of each hand region is redrawn. Below ~0.5 wrong fingers tend to survive.", 0.0, 1.0, 0.01)
+    mask_padding: int = _knob(
+        30, "pad", "Mask padding",
+        "Padding around each hand in px at 512 px image scale (scaled with the image); at least 15 % of the "
+        "hand's extent is always added, as in HandRefiner.", 0, 256, 1)
+    mask_blur: int = _knob(4, "blur", "Mask blur", "Feather of the pasted-back region in px.", 0, 64, 1)
+    inpaint_padding: int = _knob(
+        32, "context", "Inpaint context padding",
+        "Context in px around the mask that the 'only masked' crop takes in.", 0, 256, 1)
+    inpaint_resolution: int = _knob(
+        0, "res", "Inpaint resolution",
+        "Long side of each region's inpaint pass in px. 0: the model's native size (512 SD1.5, 1024 SDXL).",
+        0, 2048, 64)
+    detect_confidence: float = _knob(
+        0.5, "conf", "Detection confidence", "Minimum MediaPipe hand detection confidence.", 0.05, 1.0, 0.01)
+    max_hands: int = _knob(8, "max", "Maximum hands", "Most hands fixed per image (the most confident first).",
+                           1, 32, 1)
+    extra_detection_pass: bool = _knob(
+        True, "extra", "Extra detection pass",
+        "Also search zoomed, overlapping tiles for small hands and hands near the border.")
+    min_hand_size: int = _knob(
+        0, "minsize", "Minimum hand size",
+        "Skip hands whose longer side is below this many px (0: keep all; hands below ~60 px get a warning).",
+        0, 1024, 1)
+    steps: int = _knob(0, "steps", "Steps", "Sampling steps of the hand pass. 0: same as the image.", 0, 150, 1)
+    cfg_scale: float = _knob(0.0, "cfg", "CFG scale", "CFG scale of the hand pass. 0: same as the image.",
+                             0.0, 30.0, 0.5)
+    sampler: str = _knob(SAME, "sampler", "Sampler", "Sampler of the hand pass. Empty: same as the image.")
+    prompt: str = _knob(SAME, "prompt", "Prompt", "Prompt of the hand pass. Empty: the image's own prompt.")
+    negative_prompt: str = _knob(SAME, "neg", "Negative prompt",
+                                 "Negative prompt of the hand pass. Empty: the image's own.")
+    seed: int = _knob(-1, "seed", "Seed",
+                      "Seed of the hand pass. -1: the image's seed. Each region adds its index.", -1, 2**32 - 1, 1)
+    debug_images: bool = _knob(False, "debug", "Show debug images",
+                               "Add the depth map, mask and detection overlay to the gallery.")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, float) and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))  # 1 -> 1.0, so equality and infotext are stable
+            _check(f, getattr(self, f.name))
+        if self.guidance_start > self.guidance_end:
+            raise SettingsError(
+                f"guidance_start ({self.guidance_start}) must not be greater than guidance_end ({self.guidance_end})")
+
+    # ----- construction from the forms the WebUI and its API deliver -----
+    @classmethod
+    def from_any(cls, value: Any) -> HandRefineSettings:
+        """Settings from a HandRefineSettings, a dict of named values, positional values, or positional values
+        whose dict elements carry named values (the API's `{"args": [true, {"control_weight": 0.7}]}`)."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+            positional = [v for v in value if not isinstance(v, Mapping)]
+            named: dict[str, Any] = {}
+            for v in value:
+                if isinstance(v, Mapping):
+                    named.update(v)
+            return cls.from_args(positional, named)
+        raise SettingsError(f"cannot read HandRefine settings from {type(value).__name__}")
+
+    @classmethod
+    def from_args(cls, positional: Sequence[Any] = (), named: Mapping[str, Any] | None = None) -> HandRefineSettings:
+        names = field_names()
+        if len(positional) > len(names):
+            raise SettingsError(f"too many positional HandRefine arguments: {len(positional)} > {len(names)}")
+        values = dict(zip(names, positional))
+        values.update(named or {})
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> HandRefineSettings:
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise SettingsError(f"unknown HandRefine setting(s) {', '.join(unknown)}; valid: {', '.join(fields)}")
+        return cls(**{name: _coerce(fields[name], v) for name, v in values.items() if v is not None})
+
+    def replace(self, **changes: Any) -> HandRefineSettings:
+        return HandRefineSettings.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_args(self) -> list[Any]:
+        return [getattr(self, n) for n in field_names()]
+
+    # ----- compact, round-trippable generation-info form -----
+    def to_infotext(self) -> str:
+        """`weight=0.55 start=0 ... prompt="a hand"`: every setting but `enabled`; strings JSON-quoted."""
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.name == "enabled":
+                continue
+            parts.append(f"{f.metadata['key']}={_format_value(getattr(self, f.name))}")
+        return " ".join(parts)
+
+    @classmethod
+    def from_infotext(cls, text: str, enabled: bool = True) -> HandRefineSettings:
+        by_key = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {"enabled": enabled}
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if not m:
+                raise SettingsError(f"cannot parse HandRefine infotext near {text[pos:pos + 30]!r}")
+            key, raw = m.group(1), m.group(2)
+            if key not in by_key:
+                raise SettingsError(f"unknown HandRefine infotext key {key!r}")
+            f = by_key[key]
+            values[f.name] = json.loads(raw) if raw.startswith('"') else raw
+            pos = m.end()
+        return cls.from_dict(values)
+
+
+_TOKEN = re.compile(r'\s*(\w+)=("(?:[^"\\]|\\.)*"|\S+)\s*')
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(HandRefineSettings)]
+
+
+def knob(name: str) -> dataclasses.Field:
+    for f in dataclasses.fields(HandRefineSettings):
+        if f.name == name:
+            return f
+    raise SettingsError(f"unknown HandRefine setting {name!r}")
+
+
+def _format_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _coerce(f: dataclasses.Field, v: Any) -> Any:
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            if isinstance(v, str):
+                low = v.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    return True
+                if low in ("0", "false", "no", "off", ""):
+                    return False
+                raise ValueError(v)
+            if isinstance(v, (int, float)) and v in (0, 1):
+                return bool(v)
+            if isinstance(v, bool):
+                return v
+            raise ValueError(v)
+        if kind is int:
+            if isinstance(v, bool):
+                raise ValueError(v)
+            number = float(v)
+            if number != int(number):
+                raise ValueError(v)
+            return int(number)
+        if kind is float:
+            if isinstance(v, bool):
+                raise ValueError(v)
+            return float(v)
+        if kind is str:
+            return "" if v is None else str(v)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}") from None
+    return v
+
+
+def _check(f: dataclasses.Field, v: Any) -> None:
+    kind = type(f.default)
+    if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
+        raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}")
+    lo, hi, choices = f.metadata["min"], f.metadata["max"], f.metadata["choices"]
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise SettingsError(f"{f.name} must be between {lo:g} and {hi:g}, got {v!r}")
+    if choices and v not in choices:
+        raise SettingsError(f"{f.name} must be one of {', '.join(choices)}; got {v!r}")
+
+
+DEFAULTS = HandRefineSettings()

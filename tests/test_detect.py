@@ -1,0 +1,149 @@
+"""Real MediaPipe on ../shared/data/hands: the detector is not mocked."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from lib_handrefine.detect import DetectorError, HandDetector, box_overlap, merge_hands, tile_boxes
+from lib_handrefine.imageio import load_image
+
+from .conftest import HANDS_DIR, expected_hands
+
+EXPECTED = expected_hands()
+
+
+def readme_boxes(name: str, width: int, height: int) -> list[tuple[float, ...]]:
+    """The README's boxes, scaled back from its 1024 px evaluation size to the image."""
+    row = next(line for line in (HANDS_DIR / "README.md").read_text().splitlines() if line.startswith(f"| {name} "))
+    scale = max(width, height) / 1024 if max(width, height) > 1024 else 1.0
+    return [tuple(float(v) * scale for v in m.split(",")) for m in re.findall(r"bbox\[([^\]]+)\]", row)]
+
+
+def test_readme_table_parsed():
+    assert len(EXPECTED) == 41
+    assert sum(EXPECTED.values()) == 33
+
+
+@pytest.mark.parametrize("name", sorted(n for n, count in EXPECTED.items() if n[0] in "abcd" and count > 0))
+def test_every_listed_hand_is_found(detector, name):
+    rgb = load_image(HANDS_DIR / name)
+    hands = detector.detect(rgb).hands
+    assert len(hands) >= EXPECTED[name]
+    for ref in readme_boxes(name, rgb.shape[1], rgb.shape[0]):
+        best = max(box_overlap(tuple(round(v) for v in ref), h.bbox)[0] for h in hands)
+        assert best > 0.5, f"{name}: no detection matches README box {ref}"
+    for h in hands:
+        assert h.landmarks.shape == (21, 3) and h.world_landmarks.shape == (21, 3)
+        assert h.handedness in ("Left", "Right") and 0.0 < h.score <= 1.0
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if n.startswith("f")))
+def test_no_false_positives_on_images_without_hands(detector, name):
+    assert detector.detect(load_image(HANDS_DIR / name), extra_pass=True).hands == []
+
+
+def test_more_hands_than_one_pass_on_the_data_set(detector):
+    single = extra = 0
+    for name in EXPECTED:
+        rgb = load_image(HANDS_DIR / name)
+        single += len(detector.detect(rgb, extra_pass=False).hands)
+        extra += len(detector.detect(rgb, extra_pass=True).hands)
+    assert extra >= single >= 33
+
+
+def _canvas_with(name: str, size: tuple[int, int], corner: str) -> np.ndarray:
+    src = load_image(HANDS_DIR / name)
+    w, h = size
+    canvas = np.full((h, w, 3), 128, np.uint8)
+    sh, sw = src.shape[:2]
+    y, x = (h - sh, w - sw) if corner == "br" else (0, 0)
+    canvas[y:y + sh, x:x + sw] = src
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "corner"),
+    [("b04_hagrid_four_b.jpg", (1536, 768), "br"), ("b01_hagrid_call_a.jpg", (1024, 1024), "tl"),
+     ("a04_photo_hand_icecream_224.jpg", (1536, 768), "br"), ("b04_hagrid_four_b.jpg", (1800, 600), "br")],
+)
+def test_extra_pass_finds_small_hands_on_a_large_canvas(detector, name, size, corner):
+    canvas = _canvas_with(name, size, corner)
+    assert detector.detect(canvas, extra_pass=False).hands == []
+    found = detector.detect(canvas, extra_pass=True).hands
+    assert len(found) == 1 and found[0].source == "tile"
+    x0, y0, x1, y1 = found[0].bbox
+    assert 0 <= x0 < x1 <= size[0] and 0 <= y0 < y1 <= size[1]
+
+
+def test_max_hands_keeps_the_most_confident(detector):
+    rgb = load_image(HANDS_DIR / "c07_photo_woman_lying.jpeg")
+    both = detector.detect(rgb, max_hands=8).hands
+    one = detector.detect(rgb, max_hands=1).hands
+    assert len(both) == 2 and len(one) == 1
+    assert one[0].score == pytest.approx(max(h.score for h in both), abs=0.02)
+
+
+def test_confidence_threshold_applies(detector):
+    rgb = load_image(HANDS_DIR / "a05_photo_hand_banana_224.jpg")  # found at 0.51
+    assert detector.detect(rgb, confidence=0.3).hands
+    assert detector.detect(rgb, confidence=0.95).hands == []
+
+
+def test_tiny_images_give_no_hands(detector):
+    for side in (1, 16):
+        assert detector.detect(np.zeros((side, side, 3), np.uint8)).hands == []
+
+
+def test_huge_image_is_handled(detector):
+    rgb = np.full((8192, 8192, 3), 90, np.uint8)
+    rgb[6000:6384, 6000:6512] = load_image(HANDS_DIR / "d02_sd_malformed_2.jpg")[:384]
+    hands = detector.detect(rgb).hands
+    assert all(h.bbox[0] >= 0 and h.bbox[2] <= 8192 + 1 for h in hands)
+
+
+def test_same_results_from_many_threads(detector):
+    names = ["c07_photo_woman_lying.jpeg", "d01_sd_malformed_1.jpg", "b05_hagrid_four_landscape.jpg",
+             "f04_nohand_cat.png"]
+    images = [load_image(HANDS_DIR / n) for n in names]
+    sequential = [detector.detect(im).hands for im in images]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda im: detector.detect(im).hands, images * 2))
+    for seq, par in zip(sequential * 2, parallel):
+        assert len(seq) == len(par)
+        for a, b in zip(seq, par):
+            np.testing.assert_allclose(a.landmarks, b.landmarks, atol=1e-3)
+
+
+def test_bad_model_and_closed_detector(tmp_path, model_path):
+    bogus = tmp_path / "bogus.task"
+    bogus.write_bytes(b"not a model" * 1000)
+    with pytest.raises(DetectorError, match="cannot load hand model"):
+        HandDetector(bogus)
+    d = HandDetector(model_path)
+    d.close()
+    with pytest.raises(DetectorError, match="closed"):
+        d.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_tiles_cover_the_image_with_overlap():
+    for w, h in [(512, 512), (384, 512), (1920, 1080), (683, 384)]:
+        tiles = tile_boxes(w, h)
+        assert 4 <= len(tiles) <= 6
+        covered = np.zeros((h, w), bool)
+        for x0, y0, x1, y1 in tiles:
+            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+            covered[y0:y1, x0:x1] = True
+        assert covered.all()
+    assert tile_boxes(40, 40) == []
+
+
+def test_merge_prefers_full_pass_and_drops_contained_duplicates(make_hand):
+    full = make_hand(wrist=(200, 400), size=200, score=0.8)
+    tile_same = make_hand(wrist=(202, 401), size=200, score=0.99, source="tile")
+    tile_part = make_hand(wrist=(220, 330), size=90, score=0.95, source="tile")
+    other = make_hand(wrist=(600, 400), size=200, score=0.7, source="tile")
+    merged = merge_hands([tile_same, full, tile_part, other], (800, 600))
+    assert [h.source for h in merged] == ["full", "tile"]
+    assert merged[0] is full and merged[1] is other

@@ -1,0 +1,81 @@
+import dataclasses
+
+import pytest
+
+from lib_handrefine.settings import DEFAULTS, HandRefineSettings, SettingsError, field_names, knob
+
+
+def test_defaults_match_handrefiner_recommendations():
+    s = HandRefineSettings()
+    assert s.control_weight == 0.55
+    assert (s.guidance_start, s.guidance_end) == (0.0, 1.0)
+    assert s.mask_padding == 30
+    assert s.max_hands > 2
+    assert s.enabled is False
+
+
+def test_every_knob_has_label_help_and_unique_key():
+    keys = [f.metadata["key"] for f in dataclasses.fields(HandRefineSettings)]
+    assert len(keys) == len(set(keys))
+    for f in dataclasses.fields(HandRefineSettings):
+        assert f.metadata["label"] and f.metadata["help"], f.name
+
+
+def test_infotext_round_trip_with_awkward_strings():
+    s = DEFAULTS.replace(enabled=True, control_weight=0.7, prompt='a "hand", five fingers: yes\nnext',
+                         sampler="DPM++ 2M",
+                         negative_prompt="", seed=12345, extra_detection_pass=False, cfg_scale=7)
+    text = s.to_infotext()
+    assert "\n" not in text
+    back = HandRefineSettings.from_infotext(text)
+    assert back == s
+
+
+def test_infotext_rejects_garbage_with_a_clear_message():
+    with pytest.raises(SettingsError, match="unknown HandRefine infotext key 'bogus'"):
+        HandRefineSettings.from_infotext("weight=0.5 bogus=1")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"control_weight": 3.0}, "control_weight must be between 0 and 2"),
+        ({"denoising_strength": -0.1}, "denoising_strength must be between 0 and 1"),
+        ({"max_hands": 0}, "max_hands must be between 1 and 32"),
+        ({"control_mode": "Loud"}, "control_mode must be one of"),
+        ({"guidance_start": 0.8, "guidance_end": 0.2}, "guidance_start"),
+        ({"mask_padding": 2.5}, "mask_padding must be a int"),
+        ({"enabled": "maybe"}, "enabled must be a bool"),
+    ],
+)
+def test_validation_names_the_setting(changes, message):
+    with pytest.raises(SettingsError, match=message):
+        HandRefineSettings.from_dict(changes)
+
+
+def test_positional_named_and_mixed_api_args_agree():
+    named = HandRefineSettings.from_any({"enabled": True, "control_weight": 0.7, "mask_padding": 40})
+    positional_values = DEFAULTS.replace(enabled=True, control_weight=0.7, mask_padding=40).to_args()
+    positional = HandRefineSettings.from_any(positional_values)
+    mixed = HandRefineSettings.from_any([True, {"control_weight": 0.7, "mask_padding": "40"}])
+    assert named == positional == mixed
+    assert named.control_weight == 0.7 and named.mask_padding == 40
+
+
+def test_json_types_are_coerced():
+    s = HandRefineSettings.from_dict({"enabled": "true", "max_hands": 4.0, "control_weight": 1, "seed": "7"})
+    assert s.enabled is True and s.max_hands == 4 and s.control_weight == 1.0 and s.seed == 7
+    assert isinstance(s.control_weight, float)
+
+
+def test_unknown_names_and_too_many_positionals_fail():
+    with pytest.raises(SettingsError, match="unknown HandRefine setting"):
+        HandRefineSettings.from_any({"weight": 0.5})
+    with pytest.raises(SettingsError, match="too many positional"):
+        HandRefineSettings.from_any([False] * (len(field_names()) + 1))
+
+
+def test_knob_lookup():
+    assert knob("control_weight").metadata["max"] == 2.0
+    with pytest.raises(SettingsError):
+        knob("nope")

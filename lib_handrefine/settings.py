@@ -108,12 +108,16 @@ class HandRefineSettings:
         if isinstance(value, Mapping):
             return cls.from_dict(value)
         if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-            positional = [v for v in value if not isinstance(v, Mapping)]
-            named: dict[str, Any] = {}
+            # values keep their slots; a dict in any slot carries named values (the API's one-dict form, where the
+            # WebUI fills the other slots with the controls' defaults) and wins over positional ones
+            names = field_names()
+            if len(value) > len(names):
+                raise SettingsError(f"too many positional HandRefine arguments: {len(value)} > {len(names)}")
+            values = {names[i]: v for i, v in enumerate(value) if not isinstance(v, Mapping)}
             for v in value:
                 if isinstance(v, Mapping):
-                    named.update(v)
-            return cls.from_args(positional, named)
+                    values.update(v)
+            return cls.from_dict(values)
         raise SettingsError(f"cannot read HandRefine settings from {type(value).__name__}")
 
     @classmethod

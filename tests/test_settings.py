@@ -58,7 +58,10 @@ def test_positional_named_and_mixed_api_args_agree():
     positional_values = DEFAULTS.replace(enabled=True, control_weight=0.7, mask_padding=40).to_args()
     positional = HandRefineSettings.from_any(positional_values)
     mixed = HandRefineSettings.from_any([True, {"control_weight": 0.7, "mask_padding": "40"}])
-    assert named == positional == mixed
+    # the API's one-dict form: the dict sits in the first slot, the WebUI fills the others with defaults
+    one_dict = HandRefineSettings.from_any([{"enabled": True, "control_weight": 0.7, "mask_padding": 40},
+                                            *DEFAULTS.to_args()[1:]])
+    assert named == positional == mixed == one_dict
     assert named.control_weight == 0.7 and named.mask_padding == 40
 
 

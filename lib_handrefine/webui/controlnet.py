@@ -1,0 +1,138 @@
+"""Find the ControlNet extension of this WebUI and build our depth unit for it.
+
+A1111: sd-webui-controlnet, reached through its `external_code` module (a plain dict per unit is what its
+`ControlNetUnit.from_dict` reads). Forge: the built-in ControlNet (`lib_controlnet`), whose units are dataclasses and
+whose no-op preprocessor is called "None". Both crop a full-size control image the same way as the init image for
+"only masked" inpainting, so the unit gets the full-size depth map and no mask.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..settings import AUTO_MODEL, HandRefineSettings
+
+NO_CONTROLNET = "None"
+
+
+@dataclass
+class ControlNetBackend:
+    kind: str  # "a1111" or "forge"
+    script: Any  # the ControlNet Script instance of the img2img runner
+    api: Any  # external_code module
+    none_module: str
+
+    def models(self, refresh: bool = False) -> list[str]:
+        if self.kind == "forge":
+            from lib_controlnet import global_state
+
+            if refresh and hasattr(global_state, "update_controlnet_filenames"):
+                global_state.update_controlnet_filenames()
+            return [m for m in global_state.get_all_controlnet_names() if m and m != "None"]
+        return [m for m in self.api.get_models(update=refresh) if m and m != "None"]
+
+    def unit(self, model: str, depth_rgb: np.ndarray, settings: HandRefineSettings) -> Any:
+        fields = {
+            "enabled": True,
+            "module": self.none_module,
+            "model": model,
+            "weight": settings.control_weight,
+            "image": depth_rgb,
+            "resize_mode": "Crop and Resize",
+            "guidance_start": settings.guidance_start,
+            "guidance_end": settings.guidance_end,
+            "control_mode": settings.control_mode,
+            "pixel_perfect": True,
+            "processor_res": 512,
+            "threshold_a": -1,
+            "threshold_b": -1,
+            "save_detected_map": False,
+        }
+        if self.kind == "forge":
+            # Forge's from_dict would try to base64-decode the image; build its dataclass directly
+            return self.api.ControlNetUnit(**fields)
+        return fields
+
+    def disabled_unit(self) -> Any:
+        if self.kind == "forge":
+            return self.api.ControlNetUnit(enabled=False)
+        return {"enabled": False, "module": self.none_module, "model": "None"}
+
+
+def find_controlnet(runner: Any) -> ControlNetBackend | None:
+    """The ControlNet backend of this WebUI, or None when no ControlNet extension is active."""
+    script = next((s for s in getattr(runner, "alwayson_scripts", []) if _title(s) == "controlnet"), None)
+    if script is None:
+        return None
+    try:
+        api = importlib.import_module("lib_controlnet.external_code")
+        return ControlNetBackend("forge", script, api, "None")
+    except ImportError:
+        pass
+    api = _a1111_external_code(script)
+    if api is None:
+        return None
+    return ControlNetBackend("a1111", script, api, "none")
+
+
+def _title(script: Any) -> str:
+    try:
+        return str(script.title()).lower()
+    except Exception:
+        return ""
+
+
+def _a1111_external_code(script: Any) -> Any | None:
+    """sd-webui-controlnet's external_code, as its own scripts imported it (so its global model list is shared)."""
+    for name in ("scripts.external_code", "internal_controlnet.external_code"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "get_models"):
+            return module
+    folder = _extension_folder(getattr(script, "filename", "") or "")
+    if folder:
+        try:
+            return importlib.import_module(f"extensions.{folder}.scripts.external_code")
+        except ImportError:
+            return None
+    return None
+
+
+def _extension_folder(script_path: str) -> str | None:
+    parts = script_path.replace("\\", "/").split("/")
+    if "extensions" in parts:
+        i = parts.index("extensions")
+        if i + 1 < len(parts):
+            return parts[i + 1]
+    return None
+
+
+def choose_model(requested: str, available: list[str], is_sdxl: bool) -> str | None:
+    """The ControlNet model to use: the requested one (exact, case-insensitive, or the shortest name containing it);
+    for Auto a hand-depth model, else a depth model of the checkpoint's family. None = no suitable model."""
+    if not available or requested == NO_CONTROLNET:
+        return None
+    if requested and requested != AUTO_MODEL:
+        low = requested.lower()
+        exact = [m for m in available if m == requested or m.lower() == low]
+        if exact:
+            return exact[0]
+        containing = sorted((m for m in available if low in m.lower()), key=len)
+        return containing[0] if containing else None
+    lowered = {m: m.lower() for m in available}
+
+    def is_xl(name: str) -> bool:
+        return "xl" in name or "sdxl" in name
+
+    hand = [m for m, lo in lowered.items() if "inpaint_depth_hand" in lo and is_xl(lo) == is_sdxl]
+    if hand:
+        return sorted(hand, key=len)[0]
+    depth = [m for m, lo in lowered.items() if "depth" in lo and is_xl(lo) == is_sdxl]
+    if depth:
+        # prefer the v1.1 / "f1p" depth model for SD1.5, then the shortest name
+        return sorted(depth, key=lambda m: (("f1p" not in lowered[m]) and ("v11" not in lowered[m]), len(m)))[0]
+    return None

@@ -1,0 +1,159 @@
+"""What HandRefine's Script does at each WebUI hook. scripts/handrefine.py only forwards to these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from ..settings import HandRefineSettings, SettingsError
+from . import environment
+from .inpaint import INNER_FLAG, SAME_SAMPLER_LABELS
+from .refine import refine_image
+
+RUN_ATTR = "_handrefine_run"
+XYZ_ATTR = "_handrefine_xyz"  # per-cell overrides set by X/Y/Z plot axes on the cell's copy of p
+INFOTEXT_KEY = "HandRefine"
+RESULT_KEY = "HandRefine result"
+
+
+@dataclass
+class Run:
+    """HandRefine's state for one outer generation, kept on its processing object."""
+
+    settings: HandRefineSettings
+    skip_main_pass: bool = False
+    results: dict[int, str] = field(default_factory=dict)
+    debug: list[tuple[int, str, Image.Image]] = field(default_factory=list)
+
+    def result_for_infotext(self, **kwargs: Any) -> str | None:
+        index = kwargs.get("index")
+        if index is None:
+            index = kwargs.get("iteration", 0) * getattr(kwargs.get("p"), "batch_size", 1) + kwargs.get(
+                "position_in_batch", 0)
+        return self.results.get(index)
+
+
+def settings_from_args(args: tuple | list) -> HandRefineSettings:
+    """Settings from the script's args: UI values, API positional values, or one dict of named values."""
+    values = list(args)
+    if len(values) == 1 and isinstance(values[0], HandRefineSettings):
+        return values[0]
+    names = [f for f in HandRefineSettings.__dataclass_fields__]
+    if "sampler" in names:
+        i = names.index("sampler")
+        if i < len(values) and values[i] in SAME_SAMPLER_LABELS:
+            values[i] = ""
+    return HandRefineSettings.from_any(values)
+
+
+def is_inner(p: Any) -> bool:
+    return bool(getattr(p, INNER_FLAG, False))
+
+
+def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
+    if is_inner(p):
+        return
+    try:
+        settings = settings_from_args(args)
+        overrides = getattr(p, XYZ_ATTR, None)
+        if overrides:
+            settings = settings.replace(**overrides)
+    except SettingsError as exc:
+        first = args[0] if args else None
+        if first is True or (isinstance(first, dict) and first.get("enabled")):
+            print(f"HandRefine: invalid settings, hands are not fixed: {exc}")
+            p.extra_generation_params[RESULT_KEY] = f"error: {exc}"
+        return
+    if not settings.enabled:
+        return
+    run = Run(settings, skip_main_pass=is_img2img and settings.fix_hands_only)
+    setattr(p, RUN_ATTR, run)
+    p.extra_generation_params[INFOTEXT_KEY] = settings.to_infotext()
+    p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
+    if run.skip_main_pass:
+        _skip_sampling(p)
+
+
+class _DecodedImages(list):
+    already_decoded = True  # what processing.DecodedSamples says, for WebUIs that lack that class
+
+
+def _skip_sampling(p: Any) -> None:
+    """"Fix hands only": replace this run's sampling by a no-op that returns already-decoded placeholder images
+    (a list of CxHxW tensors in -1..1, as the WebUI's decoder returns); the hooks then fix the untouched input."""
+    import torch
+    from modules import processing
+
+    decoded_type = getattr(processing, "DecodedSamples", _DecodedImages)
+
+    def sample(*args: Any, **kwargs: Any) -> Any:
+        placeholder = decoded_type()
+        placeholder.extend(torch.zeros((3, p.height, p.width)) for _ in range(p.batch_size))
+        return placeholder
+
+    p.sample = sample
+
+
+def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) -> None:
+    run: Run | None = getattr(p, RUN_ATTR, None)
+    if run is None or is_inner(p):
+        return
+    user_mask = getattr(p, "image_mask", None)
+    # inpaint runs are fixed after the WebUI pasted its result into the full image; all others right away
+    if (user_mask is not None) != after_composite:
+        return
+    index = getattr(pp, "index", None)
+    if index is None:
+        index = p.iteration * p.batch_size + p.batch_index
+    image = pp.image
+    if run.skip_main_pass:
+        image = p.init_images[index % len(p.init_images)]
+    if environment.opt("handrefine_save_before"):
+        _save(p, image, index, "-before-handrefine")
+    outcome = refine_image(p, image, index, run.settings, script, user_mask)
+    pp.image = outcome.image if outcome.changed or run.skip_main_pass else pp.image
+    run.results[index] = outcome.summary
+    for name, picture in outcome.debug:
+        run.debug.append((index, name, picture))
+        if environment.opt("handrefine_save_debug"):
+            _save(p, picture, index, f"-handrefine-{name}")
+
+
+def on_postprocess(p: Any, processed: Any) -> None:
+    run: Run | None = getattr(p, RUN_ATTR, None)
+    if run is None or is_inner(p) or not run.debug:
+        return
+    for index, _name, picture in run.debug:
+        processed.images.append(picture)
+        infotexts = getattr(processed, "infotexts", None)
+        if infotexts is not None:
+            infotexts.append(infotexts[min(index, len(infotexts) - 1)] if infotexts else "")
+
+
+def _save(p: Any, image: Image.Image, index: int, suffix: str) -> None:
+    from modules import images, shared
+
+    seeds = getattr(p, "all_seeds", None) or [getattr(p, "seed", -1)]
+    prompts = getattr(p, "all_prompts", None) or [getattr(p, "prompt", "")]
+    images.save_image(image, p.outpath_samples, "", seeds[index % len(seeds)], prompts[index % len(prompts)],
+                      shared.opts.samples_format, p=p, suffix=suffix)
+
+
+def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
+    """Spread our compact entry over per-setting keys, which the accordion's controls are bound to."""
+    from .ui import SAME_SAMPLER
+
+    if INFOTEXT_KEY not in params:
+        params.setdefault(f"{INFOTEXT_KEY} enabled", False)
+        return
+    try:
+        settings = HandRefineSettings.from_infotext(str(params[INFOTEXT_KEY]))
+    except SettingsError as exc:
+        print(f"HandRefine: cannot read the pasted settings: {exc}")
+        return
+    for name, value in settings.to_dict().items():
+        if name == "sampler" and value == "":
+            value = SAME_SAMPLER
+        params[f"{INFOTEXT_KEY} {name}"] = value

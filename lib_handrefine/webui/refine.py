@@ -1,0 +1,178 @@
+"""Fix the hands of one output image inside a running WebUI generation.
+
+Plan (detect, depth, masks) with the core, then one nested inpaint pass per region with our ControlNet unit.
+Whatever goes wrong, the caller keeps the image it had: this module returns an outcome saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ..depth import depth_to_rgb
+from ..detect import get_detector
+from ..imageio import to_rgb_array
+from ..overlay import draw_overlay
+from ..plan import Plan, build_plan, plan_from_hands
+from ..settings import HandRefineSettings
+from . import environment
+from .controlnet import ControlNetBackend, choose_model, find_controlnet
+from .inpaint import attach_scripts, build_pass, resolve_pass
+
+log = logging.getLogger("handrefine")
+
+
+@dataclass
+class Outcome:
+    image: Image.Image
+    summary: str
+    changed: bool = False
+    debug: list[tuple[str, Image.Image]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class SkipImage(Exception):
+    """A deliberate no-op (no suitable ControlNet and the settings say skip); the message says why."""
+
+
+def refine_image(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
+                 user_mask: Image.Image | None = None) -> Outcome:
+    """Fix the hands in `image` (the `index`-th output of `p`). Never raises: failures keep `image`."""
+    from modules import shared
+
+    start = time.perf_counter()
+    try:
+        outcome = _refine(p, image, index, settings, own_script, user_mask)
+    except SkipImage as why:
+        outcome = Outcome(image, f"skipped: {why}")
+    except Exception as exc:  # the user's image must survive anything our pass does
+        _report(f"HandRefine: fixing hands failed, the original image is kept: {exc}")
+        outcome = Outcome(image, f"error: {exc}; original kept")
+    outcome.summary += f" ({time.perf_counter() - start:.1f} s)"
+    print(f"HandRefine: image {index}: {outcome.summary}")
+    return outcome
+
+
+def _report(message: str) -> None:
+    try:
+        from modules import errors
+
+        errors.report(message, exc_info=True)
+    except Exception:
+        log.exception(message)
+
+
+def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
+            user_mask: Image.Image | None) -> Outcome:
+    from modules import processing, scripts, shared
+
+    rgb = to_rgb_array(image)
+    detector = get_detector(environment.hand_model_path())
+    kind = environment.model_kind()
+    plan = build_plan(rgb, settings, detector, kind)
+    if user_mask is not None:
+        plan = _hands_touching(plan, user_mask, settings, kind)
+    base = Image.fromarray(rgb)
+    debug = _debug_images(rgb, plan) if settings.debug_images else []
+    if not plan.regions:
+        return Outcome(image, _describe(plan, 0, None), debug=debug)
+    shared.state.assign_current_image(Image.fromarray(draw_overlay(rgb, plan)))  # live preview shows detections
+
+    backend = find_controlnet(scripts.scripts_img2img)
+    model = None
+    warnings = list(plan.warnings)
+    if settings.controlnet_model != "None":
+        model = choose_model(settings.controlnet_model, backend.models(), environment.is_sdxl()) if backend else None
+        if model is None:
+            why = ("the ControlNet extension is not installed" if backend is None
+                   else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
+            if environment.skip_without_controlnet():
+                raise SkipImage(why)
+            warnings.append(f"{why}; inpainting without ControlNet")
+            environment.warn_once(f"HandRefine: {why}; hands are inpainted without ControlNet.")
+    own_img2img = environment.own_script(scripts.scripts_img2img, own_script)
+    shared.state.job_count += len(plan.regions)
+    resume_outer = _suspend_outer_controlnet(p)
+    current = base
+    fixed = 0
+    try:
+        for i, region in enumerate(plan.regions):
+            if shared.state.interrupted or shared.state.skipped:
+                break
+            spec = resolve_pass(p, index, i, settings, current, region.mask, region.size)
+            p2 = build_pass(p, spec, settings)
+            unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
+            attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
+                           backend.script if model else None, unit)
+            try:
+                processed = processing.process_images(p2)
+            finally:
+                p2.close()
+            if shared.state.interrupted or shared.state.skipped or not processed.images:
+                break  # a stopped pass returns a half-denoised image: keep what we had
+            current = processed.images[0].convert("RGB")
+            fixed += 1
+    finally:
+        resume_outer()
+    if shared.state.interrupted or shared.state.skipped:
+        return Outcome(image, "stopped by the user; original kept", debug=debug)
+    changed = fixed > 0
+    return Outcome(current if changed else image, _describe(plan, fixed, model, len(warnings)), changed, debug,
+                   warnings)
+
+
+def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSettings, kind: str) -> Plan:
+    """Keep only the hands whose padded box touches the user's inpaint mask."""
+    mask = np.asarray(user_mask.convert("L").resize((plan.width, plan.height))) > 127
+    keep = [i for r in plan.regions for i in r.hands if (r.mask[mask] > 0).any()]
+    hands = [plan.hands[i] for i in sorted(keep)]
+    return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0))
+
+
+def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
+    if not plan.hands:
+        return "no hands found" + (f", {len(plan.skipped)} too small" if plan.skipped else "")
+    text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
+    if plan.skipped:
+        text += f", {len(plan.skipped)} skipped (too small)"
+    text += f", ControlNet {model}" if model else ", no ControlNet"
+    if warnings:
+        text += f", {warnings} warning(s)"
+    return text
+
+
+def _debug_images(rgb: np.ndarray, plan: Plan) -> list[tuple[str, Image.Image]]:
+    return [
+        ("depth", Image.fromarray(depth_to_rgb(plan.depth))),
+        ("mask", Image.fromarray(plan.combined_mask(), "L").convert("RGB")),
+        ("overlay", Image.fromarray(draw_overlay(rgb, plan))),
+    ]
+
+
+def _suspend_outer_controlnet(p: Any):
+    """sd-webui-controlnet (A1111) hooks the UNet for the user's own units. Our nested pass restores that hook; if
+    more batches of the user's generation follow, hook it again afterwards. Forge patches per run: nothing to do."""
+    outer = find_controlnet(getattr(p, "scripts", None))
+    network = getattr(outer.script, "latest_network", None) if outer and outer.kind == "a1111" else None
+    if network is None:
+        return lambda: None
+    network.restore()
+
+    def resume() -> None:
+        last_in_batch = getattr(p, "batch_index", 0) >= getattr(p, "batch_size", 1) - 1
+        more_batches = getattr(p, "iteration", 0) < getattr(p, "n_iter", 1) - 1
+        if last_in_batch and more_batches:
+            outer.script.process(p, *p.script_args[outer.script.args_from:outer.script.args_to])
+
+    return resume
+
+
+def controlnet_backend() -> ControlNetBackend | None:
+    from modules import scripts
+
+    return find_controlnet(scripts.scripts_img2img)

@@ -1,0 +1,45 @@
+"""HandRefine for the AUTOMATIC1111 / Forge WebUI: a thin Script; the logic lives in lib_handrefine."""
+
+from __future__ import annotations
+
+import modules.scripts as scripts
+from modules import script_callbacks
+
+from lib_handrefine.webui import environment, hooks
+from lib_handrefine.webui.options import register_options
+from lib_handrefine.webui.refine import controlnet_backend
+from lib_handrefine.webui.ui import build_ui
+
+
+def _list_models(refresh: bool) -> list[str]:
+    backend = controlnet_backend()
+    return backend.models(refresh) if backend else []
+
+
+class HandRefineScript(scripts.Script):
+    sorting_priority = 15  # Forge: UI order among the accordions
+
+    def title(self) -> str:
+        return "HandRefine"
+
+    def show(self, is_img2img: bool):
+        return scripts.AlwaysVisible
+
+    def ui(self, is_img2img: bool):
+        return build_ui(self, is_img2img, environment.opt("handrefine_default_controlnet_model"), _list_models)
+
+    def process(self, p, *args):
+        hooks.on_process(p, args, self.is_img2img)
+
+    def postprocess_image(self, p, pp, *args):
+        hooks.on_postprocess_image(self, p, pp, after_composite=False)
+
+    def postprocess_image_after_composite(self, p, pp, *args):
+        hooks.on_postprocess_image(self, p, pp, after_composite=True)
+
+    def postprocess(self, p, processed, *args):
+        hooks.on_postprocess(p, processed)
+
+
+script_callbacks.on_ui_settings(register_options)
+script_callbacks.on_infotext_pasted(hooks.on_infotext_pasted)

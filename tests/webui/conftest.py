@@ -1,0 +1,70 @@
+"""The WebUI test double (tests/webui_double) with HandRefine's real script loaded into it."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ..conftest import HANDS_DIR, MODEL, ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "webui_double"))
+
+import harness  # noqa: E402
+
+SCRIPT = str(ROOT / "scripts" / "handrefine.py")
+MODELS = ["control_sd15_inpaint_depth_hand_fp16 [09456e54]", "control_v11f1p_sd15_depth [cfd03158]"]
+
+
+class Inner:
+    """Records every nested pass HandRefine starts (processing objects and their results)."""
+
+    def __init__(self) -> None:
+        self.passes: list = []
+        self.job_counts: list[int] = []  # shared.state.job_count when each nested pass started
+
+
+@pytest.fixture
+def webui(monkeypatch):
+    harness.reset_webui()
+    from modules import processing, shared
+
+    shared.opts.data["handrefine_model_path"] = str(MODEL)
+    harness.set_controlnet_models(MODELS)
+    inner = Inner()
+    real = processing.process_images
+
+    def recording(p):
+        if getattr(p, "_handrefine_inner", False):
+            inner.job_counts.append(shared.state.job_count)
+        result = real(p)
+        if getattr(p, "_handrefine_inner", False):
+            inner.passes.append((p, result))
+        return result
+
+    monkeypatch.setattr(processing, "process_images", recording)
+    yield inner
+
+
+def runner_for(is_img2img: bool):
+    return harness.make_runner(is_img2img, [SCRIPT])
+
+
+def args_with(runner, **settings):
+    from lib_handrefine.settings import HandRefineSettings
+
+    args = harness.default_args(runner)
+    me = harness.script_of(runner, "HandRefine")
+    values = HandRefineSettings().replace(enabled=True, **settings).to_args()
+    args[me.args_from:me.args_to] = values
+    return args
+
+
+def hand_image(name: str = "d01_sd_malformed_1.jpg") -> Image.Image:
+    return Image.open(HANDS_DIR / name).convert("RGB")
+
+
+def changed(a: Image.Image, b: Image.Image) -> np.ndarray:
+    return np.abs(np.asarray(a, int) - np.asarray(b, int)).sum(axis=2) > 0

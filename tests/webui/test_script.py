@@ -1,0 +1,264 @@
+"""HandRefine's real Script class driven through the WebUI double's hooks, in the order the WebUI calls them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib_handrefine.plan import build_plan
+from lib_handrefine.settings import HandRefineSettings
+
+from .conftest import MODELS, SCRIPT, args_with, changed, hand_image, harness, runner_for
+
+
+class HandPhoto:
+    """A test-only script that makes the 'generated' image a real photo with hands (the double's sampler draws
+    none); it runs before HandRefine's postprocess_image, as an earlier extension would."""
+
+    photo = "c07_photo_woman_lying.jpeg"
+
+    @staticmethod
+    def make():
+        from modules import scripts
+
+        class HandPhotoScript(scripts.Script):
+            def title(self):
+                return "Hand photo"
+
+            def show(self, is_img2img):
+                return scripts.AlwaysVisible
+
+            def ui(self, is_img2img):
+                return []
+
+            def postprocess_batch(self, p, *args, images, batch_number):
+                import torch
+
+                photo = np.asarray(hand_image(HandPhoto.photo).resize((p.width, p.height)), np.float32) / 255
+                images[:] = torch.from_numpy(photo).permute(2, 0, 1)[None]
+
+        return HandPhotoScript
+
+
+def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
+    from lib_handrefine.detect import get_detector
+
+    from ..conftest import MODEL
+
+    return build_plan(np.asarray(image), settings or HandRefineSettings(), get_detector(MODEL))
+
+
+def test_img2img_fix_hands_only(webui):
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), prompt="a man", negative_prompt="ugly",
+                                       init_images=[image], seed=5, steps=4, width=512, height=512)
+    out = processed.images[0]
+    assert out.size == image.size
+    plan = _plan_for(image)
+    region = plan.regions[0]
+    diff = changed(out, image)
+    assert diff.any(), "the hand region was repainted"
+    # nothing outside the padded region (grown by the paste-back blur radius) changes
+    x0, y0, x1, y1 = region.bbox
+    r = 10  # blur kernel radius for mask_blur 4
+    outside = np.ones_like(diff)
+    outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
+    assert not diff[outside].any()
+    # no main img2img pass: exactly one sampling run, the nested one
+    p_outer = harness.last_p
+    assert isinstance(p_outer.sample, type(lambda: 0))
+    assert len(webui.passes) == 1
+    p2, result = webui.passes[0]
+    assert p2.image_mask.size == image.size and np.array_equal(np.asarray(p2.image_mask) > 0, region.mask > 0)
+    assert p2.inpaint_full_res is True and p2.inpaint_full_res_padding == 32 and p2.inpainting_fill == 1
+    assert p2.denoising_strength == 0.75 and p2.mask_blur_x == 4
+    assert (p2.width, p2.height) == region.size
+    assert p2.seed == 5 and p2.prompt == "a man" and p2.negative_prompt == "ugly"
+    assert p2.steps == 4 and p2.sampler_name == p_outer.sampler_name
+    assert p2.do_not_save_samples and p2.do_not_save_grid
+    # ControlNet unit: our depth, full size, module none, default weight and guidance
+    log = harness.controlnet_log()
+    assert len(log) == 1
+    unit = log[0]["unit"]
+    assert unit.module == "none" and unit.model == MODELS[0]
+    assert unit.weight == 0.55 and unit.guidance_start == 0.0 and unit.guidance_end == 1.0
+    depth = np.asarray(unit.image)
+    assert depth.shape == (image.size[1], image.size[0], 3)
+    assert np.array_equal(depth[..., 0], plan.region_depth(0))
+    # generation info: settings and the per-image result
+    info = processed.infotexts[0]
+    assert "HandRefine: " in info and "weight=0.55" in info
+    assert "1 hand(s), 1/1 region(s) fixed" in info
+    assert webui.job_counts == [2]  # the outer job plus our one region
+
+
+def test_txt2img_fixes_every_image_of_a_batch(webui):
+    runner_for(True)  # the WebUI always builds both tabs; the nested passes use img2img's scripts
+    runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
+    processed = harness.run_generation(runner, args_with(runner), prompt="a woman", seed=100, steps=3,
+                                       width=384, height=512, batch_size=2, n_iter=2)
+    first = processed.index_of_first_image
+    assert len(processed.images) == first + 4  # a grid comes first
+    assert len(webui.passes) == 4  # one region (two hands merged) per image
+    seeds = [p2.seed for p2, _ in webui.passes]
+    assert seeds == [100, 101, 102, 103]
+    photo = hand_image(HandPhoto.photo).resize((384, 512))
+    for image, info in zip(processed.images[first:], processed.infotexts[first:]):
+        assert changed(image, photo).any()
+        assert "2 hand(s), 1/1 region(s) fixed" in info
+
+
+def test_no_hands_is_a_quiet_no_op(webui):
+    runner = runner_for(True)
+    image = hand_image("f04_nohand_cat.png")
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+                                       width=512, height=512)
+    assert not changed(processed.images[0], image).any()
+    assert webui.passes == [] and "no hands found" in processed.infotexts[0]
+
+
+def test_disabled_does_nothing(webui):
+    runner = runner_for(True)
+    args = args_with(runner)
+    me = harness.script_of(runner, "HandRefine")
+    args[me.args_from] = False
+    processed = harness.run_generation(runner, args, init_images=[hand_image()], seed=1, steps=2)
+    assert webui.passes == [] and "HandRefine" not in processed.infotexts[0]
+
+
+def test_without_controlnet_extension_inpaints_plainly_and_says_so(webui):
+    from modules import shared
+
+    harness.reset_webui(controlnet=False)
+    shared.opts.data["handrefine_model_path"] = webui_model()
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+                                       width=512, height=512)
+    assert changed(processed.images[0], image).any()
+    assert len(webui.passes) == 1
+    p2 = webui.passes[0][0]
+    assert [s.title() for s in p2.scripts.alwayson_scripts] == ["HandRefine"]
+    assert "no ControlNet" in processed.infotexts[0]
+
+
+def webui_model() -> str:
+    from ..conftest import MODEL
+
+    return str(MODEL)
+
+
+def test_missing_controlnet_model_can_skip(webui):
+    from modules import shared
+
+    harness.set_controlnet_models([])
+    shared.opts.data["handrefine_without_controlnet"] = "Skip the hand fix"
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
+    assert webui.passes == []
+    assert np.array_equal(np.asarray(processed.images[0]), np.asarray(image))
+    assert "skipped: no suitable ControlNet model" in processed.infotexts[0]
+
+
+def test_an_exception_keeps_the_original_and_reports_it(webui, monkeypatch, capsys):
+    from lib_handrefine.webui import refine
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("detector exploded")
+
+    monkeypatch.setattr(refine, "build_plan", boom)
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner, fix_hands_only=False), init_images=[image],
+                                       seed=1, steps=2, width=512, height=512)
+    assert len(processed.images) == 1  # the generation completed
+    assert "error: detector exploded; original kept" in processed.infotexts[0]
+    assert "detector exploded" in capsys.readouterr().err
+
+
+def test_interrupt_during_our_pass_keeps_the_original(webui, monkeypatch):
+    from modules import processing, shared
+
+    real = processing.process_images
+
+    def interrupting(p):
+        if getattr(p, "_handrefine_inner", False):
+            shared.state.interrupt()
+        return real(p)
+
+    monkeypatch.setattr(processing, "process_images", interrupting)
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
+    assert np.array_equal(np.asarray(processed.images[0]), np.asarray(image))
+    assert "original kept" in processed.infotexts[0]
+
+
+def test_api_list_and_dict_args_give_the_same_settings(webui):
+    runner = runner_for(True)
+    settings = HandRefineSettings(enabled=True, control_weight=0.7, mask_padding=40, seed=9)
+    seen = []
+    for args in (settings.to_args(), [{"enabled": True, "control_weight": 0.7, "mask_padding": 40, "seed": 9}]):
+        harness.run_generation(runner, api_request=True, alwayson_scripts={"handrefine": {"args": args}},
+                               init_images=[hand_image()], seed=3, steps=2)
+        seen.append(harness.last_p._handrefine_run.settings)
+    assert seen[0] == seen[1] == settings
+    assert [p2.seed for p2, _ in webui.passes] == [9, 9]
+    assert [harness.controlnet_log()[i]["unit"].weight for i in range(2)] == [0.7, 0.7]
+
+
+def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
+    runner = runner_for(True)
+    image = hand_image("c01_photo_fullbody_stretch.jpg")  # two hands far apart
+    plan = _plan_for(image)
+    assert len(plan.regions) == 2
+    target = plan.regions[1]
+    mask = Image.new("L", image.size, 0)
+    x0, y0, x1, y1 = target.bbox
+    mask.paste(255, (x0 + 10, y0 + 10, x0 + 30, y0 + 30))
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], mask=mask,
+                                       inpaint_full_res=False, seed=1, steps=2, width=image.size[0],
+                                       height=image.size[1])
+    assert len(webui.passes) == 1
+    diff = changed(processed.images[0], image)
+    other = plan.regions[0].bbox
+    assert diff[y0:y1, x0:x1].any() and not diff[other[1]:other[3], other[0]:other[2]].any()
+
+
+def test_debug_images_join_the_gallery(webui):
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_with(runner, debug_images=True), init_images=[hand_image()],
+                                       seed=1, steps=2)
+    assert len(processed.images) == 4 and len(processed.infotexts) == 4
+    depth = np.asarray(processed.images[1])
+    assert depth.max() == 255 and depth[..., 0].min() == 0
+
+
+def test_our_unit_does_not_leak_into_the_next_generation(webui):
+    runner = runner_for(True)
+    harness.run_generation(runner, args_with(runner), init_images=[hand_image()], seed=1, steps=2)
+    before = len(harness.controlnet_log())
+    args = args_with(runner)
+    me = harness.script_of(runner, "HandRefine")
+    args[me.args_from] = False
+    harness.run_generation(runner, args, init_images=[hand_image()], seed=1, steps=2)
+    assert len(harness.controlnet_log()) == before
+    p = harness.last_p
+    cn = harness.script_of(runner, "ControlNet")
+    assert all(not (u.get("enabled") if isinstance(u, dict) else getattr(u, "enabled", False))
+               for u in p.script_args[cn.args_from:cn.args_to])
+
+
+@pytest.mark.parametrize("model", ["control_v11f1p_sd15_depth", "None"])
+def test_chosen_model_and_none(webui, model):
+    runner = runner_for(True)
+    harness.run_generation(runner, args_with(runner, controlnet_model=model), init_images=[hand_image()],
+                           seed=1, steps=2)
+    log = harness.controlnet_log()
+    if model == "None":
+        assert log == []
+    else:
+        assert log[-1]["unit"].model == MODELS[1]

@@ -1,0 +1,1 @@
+from internal_controlnet.external_code import *  # noqa: F403

@@ -43,7 +43,6 @@ class SkipImage(Exception):
 def refine_image(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
                  user_mask: Image.Image | None = None) -> Outcome:
     """Fix the hands in `image` (the `index`-th output of `p`). Never raises: failures keep `image`."""
-    from modules import shared
 
     start = time.perf_counter()
     try:

@@ -12,7 +12,7 @@ from ..conftest import HANDS_DIR, MODEL, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "webui_double"))
 
-import harness  # noqa: E402
+import harness
 
 SCRIPT = str(ROOT / "scripts" / "handrefine.py")
 MODELS = ["control_sd15_inpaint_depth_hand_fp16 [09456e54]", "control_v11f1p_sd15_depth [cfd03158]"]

@@ -9,7 +9,7 @@ the aspect ratio of the pass's width x height and shifted back inside the image.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -32,6 +32,7 @@ class Region:
     mask: np.ndarray  # HxW uint8, 255 = repaint
     crop: Box  # the crop the WebUI's "only masked" pass will take
     size: tuple[int, int]  # (width, height) of the inpaint pass
+    cores: list[Box] = field(default_factory=list)  # each member hand's unpadded extent
 
     def to_json(self) -> dict:
         return {"bbox": list(self.bbox), "crop": list(self.crop), "hands": list(self.hands), "size": list(self.size)}
@@ -61,16 +62,20 @@ def silhouette_box(render: HandDepth) -> Box | None:
     return bx + int(xs[0]), by + int(ys[0]), bx + int(xs[-1]) + 1, by + int(ys[-1]) + 1
 
 
-def pad_box_for_hand(hand: Hand, render: HandDepth | None, pad: int, image_size: tuple[int, int]) -> Box:
-    """The padded box of a hand's extent: its landmarks and its rendered silhouette together, as HandRefiner does."""
+def hand_extent_box(hand: Hand, render: HandDepth | None, image_size: tuple[int, int]) -> Box:
+    """The box of a hand's landmarks and rendered silhouette together, clipped to the image (HandRefine's core)."""
     boxes = [hand.bbox]
     sil = silhouette_box(render) if render is not None else None
     if sil is not None:
         boxes.append(sil)
     x0, y0, x1, y1 = union_box(boxes)
     width, height = image_size
-    clipped = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-    return padded_box(clipped, pad, image_size)
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
+def pad_box_for_hand(hand: Hand, render: HandDepth | None, pad: int, image_size: tuple[int, int]) -> Box:
+    """The padded box of a hand's extent: its landmarks and its rendered silhouette together, as HandRefiner does."""
+    return padded_box(hand_extent_box(hand, render, image_size), pad, image_size)
 
 
 def union_box(boxes: list[Box]) -> Box:

@@ -12,7 +12,17 @@ import numpy as np
 
 from .depth import HandDepth, render_depth
 from .detect import Hand, HandDetector
-from .masks import Region, box_mask, group_boxes, pad_box_for_hand, pass_size, predict_crop, scaled_padding, union_box
+from .masks import (
+    Region,
+    box_mask,
+    group_boxes,
+    hand_extent_box,
+    padded_box,
+    pass_size,
+    predict_crop,
+    scaled_padding,
+    union_box,
+)
 from .settings import HandRefineSettings
 
 SMALL_HAND_PX = 60  # HandRefiner's documented lower limit for its SD1.5 model
@@ -98,7 +108,8 @@ def plan_from_hands(
     depth, renders = render_depth(hands, image_size)
     t2 = time.perf_counter()
     pad = scaled_padding(settings.mask_padding, image_size)
-    boxes = [pad_box_for_hand(hand, render, pad, image_size) for hand, render in zip(hands, renders)]
+    cores = [hand_extent_box(hand, render, image_size) for hand, render in zip(hands, renders)]
+    boxes = [padded_box(core, pad, image_size) for core in cores]
     resolution = settings.inpaint_resolution or native_resolution(model_kind)
     regions = []
     for group in group_boxes(boxes):
@@ -107,7 +118,7 @@ def plan_from_hands(
         mask = box_mask(member_boxes, image_size)
         size = pass_size(bbox, resolution)
         crop = predict_crop(mask, settings.mask_blur, settings.inpaint_padding, size)
-        regions.append(Region(group, bbox, mask, crop or bbox, size))
+        regions.append(Region(group, bbox, mask, crop or bbox, size, [cores[i] for i in group]))
     for i, hand in enumerate(hands):
         if hand.extent < SMALL_HAND_PX:
             warnings.append(

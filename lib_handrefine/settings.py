@@ -87,6 +87,16 @@ class HandRefineSettings:
                       "Seed of the hand pass. -1: the image's seed. Each region adds its index.", -1, 2**32 - 1, 1)
     debug_images: bool = _knob(False, "debug", "Show debug images",
                                "Add the depth map, mask and detection overlay to the gallery.")
+    sequential_expansion: bool = _knob(
+        False, "seq", "Sequential mask expansion",
+        "Blend seams like 'Giving a Hand to Diffusion Models': the context is kept in a ring inside the mask at "
+        "first and released step by step down to the real mask; the hand itself is free from the first step.")
+    expansion_ring: int = _knob(32, "ring", "Expansion ring width",
+                                "Width in px (of the inpaint pass) of the kept ring at the first step.", 0, 256, 1)
+    expansion_release: float = _knob(0.6, "release", "Expansion release share",
+                                     "Share of the masked steps over which the ring is released.", 0.05, 1.0, 0.05)
+    expansion_free_steps: int = _knob(2, "free", "Unmasked final steps",
+                                      "Last steps that run with no mask at all (the paper uses 2).", 0, 10, 1)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

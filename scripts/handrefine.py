@@ -5,7 +5,7 @@ from __future__ import annotations
 import modules.scripts as scripts
 from modules import script_callbacks
 
-from lib_handrefine.webui import environment, hooks
+from lib_handrefine.webui import environment, expansion, hooks
 from lib_handrefine.webui.options import register_options
 from lib_handrefine.webui.refine import controlnet_backend
 from lib_handrefine.webui.ui import build_ui
@@ -39,6 +39,9 @@ class HandRefineScript(scripts.Script):
 
     def postprocess(self, p, processed, *args):
         hooks.on_postprocess(p, processed)
+
+    def on_mask_blend(self, p, mba, *args):
+        expansion.on_mask_blend(p, mba)
 
 
 script_callbacks.on_ui_settings(register_options)

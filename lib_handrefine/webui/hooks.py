@@ -157,3 +157,4 @@ def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
         if name == "sampler" and value == "":
             value = SAME_SAMPLER
         params[f"{INFOTEXT_KEY} {name}"] = value
+

@@ -19,9 +19,11 @@ from ..detect import get_detector
 from ..imageio import to_rgb_array
 from ..overlay import draw_overlay
 from ..plan import Plan, build_plan, plan_from_hands
+from ..schedule import ExpansionSchedule
 from ..settings import HandRefineSettings
 from . import environment
 from .controlnet import ControlNetBackend, choose_model, find_controlnet
+from .expansion import SCHEDULE_ATTR, PassSchedule
 from .inpaint import attach_scripts, build_pass, resolve_pass
 
 log = logging.getLogger("handrefine")
@@ -108,6 +110,9 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
             unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
             attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
                            backend.script if model else None, unit)
+            if settings.sequential_expansion:
+                setattr(p2, SCHEDULE_ATTR, PassSchedule(ExpansionSchedule(
+                    settings.expansion_ring, settings.expansion_release, settings.expansion_free_steps), region.cores))
             try:
                 processed = processing.process_images(p2)
             finally:

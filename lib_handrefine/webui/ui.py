@@ -82,6 +82,10 @@ def build_ui(script: Any, is_img2img: bool, default_model: str, list_models) -> 
                                       inputs=[], outputs=[c[name]])
                     else:
                         c[name] = control(name)
+        with gr.Accordion("Sequential mask expansion", open=False, elem_id=eid("expansion")), gr.Row(
+                elem_classes=["handrefine-row"]):
+            for name in ("sequential_expansion", "expansion_ring", "expansion_release", "expansion_free_steps"):
+                c[name] = control(name)
         with gr.Accordion("Overrides (default: same as the image)", open=False, elem_id=eid("overrides")):
             with gr.Row(elem_classes=["handrefine-row"]):
                 c["steps"] = control("steps")

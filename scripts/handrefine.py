@@ -9,6 +9,7 @@ from lib_handrefine.webui import environment, expansion, hooks
 from lib_handrefine.webui.options import register_options
 from lib_handrefine.webui.refine import controlnet_backend
 from lib_handrefine.webui.ui import build_ui
+from lib_handrefine.webui.xyz import register_axes
 
 
 def _list_models(refresh: bool) -> list[str]:
@@ -44,5 +45,11 @@ class HandRefineScript(scripts.Script):
         expansion.on_mask_blend(p, mba)
 
 
+def _register_axes() -> None:
+    register_axes(_list_models)
+
+
 script_callbacks.on_ui_settings(register_options)
+script_callbacks.on_before_ui(_register_axes)
+_register_axes()  # at import too: with --nowebui the X/Y/Z script builds its axis list before on_before_ui
 script_callbacks.on_infotext_pasted(hooks.on_infotext_pasted)

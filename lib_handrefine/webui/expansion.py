@@ -27,11 +27,13 @@ def on_mask_blend(p: Any, mba: Any) -> None:
     from ..schedule import latent_core
 
     nmask = mba.nmask
-    real = nmask.detach().float().cpu().numpy()
+    # the pass's real repaint mask: p.nmask, never the denoiser's (we replace that one below, for Forge)
+    source = getattr(p, "nmask", None)
+    real = (source if source is not None else nmask).detach().float().cpu().numpy()
     while real.ndim > 2:
         real = real[0]
     denoiser = mba.denoiser
-    total = int(getattr(denoiser, "total_steps", 0) or getattr(denoiser, "steps", 1) or 1)
+    total = expected_calls(denoiser, str(getattr(p, "sampler_name", "") or ""))
     step = int(getattr(denoiser, "step", 0))
     image_size = p.init_images[0].size
     core = latent_core(planned.cores, getattr(p, "paste_to", None), image_size, real.shape)
@@ -46,3 +48,16 @@ def on_mask_blend(p: Any, mba: Any) -> None:
     upcoming = as_tensor(planned.schedule.repaint_mask(step + 1, total, real, core))
     denoiser.nmask = upcoming
     denoiser.mask = 1 - upcoming
+
+
+def expected_calls(denoiser: Any, sampler_name: str) -> int:
+    """How many denoiser calls this sampling run makes. `total_steps` is exact for k-diffusion samplers; the
+    WebUI's DDIM loops make two calls fewer and PLMS one fewer (their loops stop one timestep early)."""
+    total = int(getattr(denoiser, "total_steps", 0) or getattr(denoiser, "steps", 1) or 1)
+    if getattr(denoiser, "mask_before_denoising", False):
+        name = sampler_name.upper()
+        if name.startswith("DDIM"):
+            total -= 2
+        elif name.startswith("PLMS"):
+            total -= 1
+    return max(1, total)

@@ -1,0 +1,101 @@
+"""Against a real running WebUI (A1111 + sd-webui-controlnet, with this extension installed), over its HTTP API.
+
+Set HANDREFINE_WEBUI_URL (e.g. http://127.0.0.1:7860); without it these tests are skipped and say so.
+Image quality is not judged (a test rig may run random weights); the code paths and the pixels' whereabouts are.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ..conftest import HANDS_DIR, MODEL
+
+URL = os.environ.get("HANDREFINE_WEBUI_URL", "").rstrip("/")
+pytestmark = pytest.mark.skipif(not URL, reason="HANDREFINE_WEBUI_URL is not set: no real WebUI to test against")
+FAST = {"inpaint_resolution": 256, "steps": 3}
+
+
+def call(route: str, payload: dict | None = None, timeout: float = 900) -> dict:
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(URL + route, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def b64(image: Image.Image) -> str:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def unb64(text: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(text.split(",", 1)[-1]))).convert("RGB")
+
+
+def plan_of(image: Image.Image, **settings):
+    from lib_handrefine.detect import get_detector
+    from lib_handrefine.plan import build_plan
+    from lib_handrefine.settings import HandRefineSettings
+
+    return build_plan(np.asarray(image), HandRefineSettings().replace(**settings), get_detector(MODEL))
+
+
+def test_img2img_fix_hands_only_changes_only_the_hand_regions():
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    settings = {"enabled": True, "fix_hands_only": True, **FAST}
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a woman facing the camera, making a hand gesture", "seed": 1,
+        "steps": 3, "width": 512, "height": 512, "sampler_name": "Euler a",
+        "alwayson_scripts": {"HandRefine": {"args": [settings]}},
+    })
+    out = unb64(result["images"][0])
+    assert out.size == image.size
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "HandRefine: " in info and "weight=0.55" in info
+    assert "1 hand(s), 1/1 region(s) fixed, ControlNet control_sd15_inpaint_depth_hand" in info
+    plan = plan_of(image)
+    x0, y0, x1, y1 = plan.regions[0].bbox
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    r = 10  # paste-back blur radius for mask_blur 4
+    outside = np.ones_like(diff)
+    outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
+    assert not diff[outside].any(), "pixels outside the hand region changed"
+    assert diff[y0:y1, x0:x1].mean() > 0.2, "the hand region was not repainted"
+
+
+def test_txt2img_with_handrefine_enabled_runs():
+    result = call("/sdapi/v1/txt2img", {
+        "prompt": "a man waving", "seed": 2, "steps": 3, "width": 256, "height": 256, "batch_size": 2,
+        "alwayson_scripts": {"HandRefine": {"args": [True, False, "Auto", 0.6]}},
+    })
+    assert len(result["images"]) == 2
+    info = json.loads(result["info"])
+    assert all("HandRefine: " in t and "weight=0.6" in t and "HandRefine result: " in t for t in info["infotexts"])
+
+
+def test_txt2img_without_the_controlnet_unit_runs():
+    result = call("/sdapi/v1/txt2img", {
+        "prompt": "a man waving", "seed": 3, "steps": 2, "width": 256, "height": 256,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None"}]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert 'model="None"' in info and "error" not in info.split("HandRefine result:")[-1]
+
+
+def test_img2img_without_controlnet_model_inpaints_plainly():
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 4, "steps": 3,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None", **FAST}]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "1/1 region(s) fixed, no ControlNet" in info
+    assert len(result["images"]) == 1

@@ -99,3 +99,22 @@ def test_img2img_without_controlnet_model_inpaints_plainly():
     info = json.loads(result["info"])["infotexts"][0]
     assert "1/1 region(s) fixed, no ControlNet" in info
     assert len(result["images"]) == 1
+
+
+def test_xyz_plot_over_control_weight_returns_the_grid():
+    scripts = call("/sdapi/v1/script-info")
+    xyz = next(s for s in scripts if s["name"] == "x/y/z plot" and s["is_img2img"])
+    axis_labels = xyz["args"][0]["choices"]
+    assert "[HandRefine] Control weight" in axis_labels and "[HandRefine] Sequential mask expansion" in axis_labels
+    x_type = axis_labels.index("[HandRefine] Control weight")
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    xyz_args = [x_type, "0.4, 0.8", [], 0, "", [], 0, "", [], True, False, False, False, False, False, False, 0, False]
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 5, "steps": 2,
+        "script_name": "x/y/z plot", "script_args": xyz_args,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "inpaint_resolution": 192, "steps": 2}]}},
+    })
+    grid = unb64(result["images"][0])
+    assert grid.size[0] >= 2 * image.size[0] * 0.9  # two cells side by side
+    info = json.loads(result["info"])
+    assert "weight=0.4 " in info["infotexts"][0]

@@ -75,6 +75,8 @@ def test_img2img_fix_hands_only(webui):
     assert p2.inpaint_full_res is True and p2.inpaint_full_res_padding == 32 and p2.inpainting_fill == 1
     assert p2.denoising_strength == 0.75 and p2.mask_blur_x == 4
     assert (p2.width, p2.height) == region.size
+    x, y, w, h = p2.paste_to  # the WebUI's own "only masked" crop is the one the plan predicted
+    assert (x, y, x + w, y + h) == region.crop
     assert p2.seed == 5 and p2.prompt == "a man" and p2.negative_prompt == "ugly"
     assert p2.steps == 4 and p2.sampler_name == p_outer.sampler_name
     assert p2.do_not_save_samples and p2.do_not_save_grid

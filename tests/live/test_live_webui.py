@@ -118,3 +118,21 @@ def test_xyz_plot_over_control_weight_returns_the_grid():
     assert grid.size[0] >= 2 * image.size[0] * 0.9  # two cells side by side
     info = json.loads(result["info"])
     assert "weight=0.4 " in info["infotexts"][0]
+
+
+def test_img2img_with_sequential_mask_expansion():
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    settings = {"enabled": True, "sequential_expansion": True, "expansion_free_steps": 1, "sampler": "DDIM",
+                "inpaint_resolution": 192, "steps": 4}
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 6, "steps": 4,
+        "alwayson_scripts": {"HandRefine": {"args": [settings]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "seq=1" in info and "1/1 region(s) fixed" in info
+    out = unb64(result["images"][0])
+    x0, y0, x1, y1 = plan_of(image).regions[0].bbox
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    outside = np.ones_like(diff)
+    outside[max(0, y0 - 10):y1 + 10, max(0, x0 - 10):x1 + 10] = False
+    assert not diff[outside].any() and diff[y0:y1, x0:x1].any()

@@ -22,6 +22,9 @@ import numpy as np
 
 FULL_PASS_MAX_SIDE = 512  # MediaPipe samples large images down without anti-aliasing; we do it with INTER_AREA first
 TILE_MAX_SIDE = 384
+# Below this long side MediaPipe's single pass (192 px palm input) already sees hands of a fixable size (~50 px);
+# tiles there would mostly find hands too small to repaint, at three times the cost.
+TILE_MIN_LONG_SIDE = 640
 TILE_OVERLAP = 0.25
 MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
 TILE_EDGE_PX = 2  # a tile detection touching an inner tile edge is a cut-off hand; the neighbour tile has it whole
@@ -196,9 +199,10 @@ class HandDetector:
 
 
 def tile_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """Overlapping tiles for the extra pass: 2 along the short side, 2-3 along the long side (about 2x zoom)."""
+    """Overlapping tiles for the extra pass: 2 along the short side, 2-3 along the long side (about 2x zoom); none
+    for images whose long side is at most TILE_MIN_LONG_SIDE."""
     short, long_ = min(width, height), max(width, height)
-    if short < 2 * MIN_DETECT_SIDE:
+    if short < 2 * MIN_DETECT_SIDE or long_ <= TILE_MIN_LONG_SIDE:
         return []
     n_short = 2
     n_long = max(2, min(3, round(1.5 * long_ / short)))

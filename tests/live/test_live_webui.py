@@ -136,3 +136,37 @@ def test_img2img_with_sequential_mask_expansion():
     outside = np.ones_like(diff)
     outside[max(0, y0 - 10):y1 + 10, max(0, x0 - 10):x1 + 10] = False
     assert not diff[outside].any() and diff[y0:y1, x0:x1].any()
+
+
+def test_img2img_inpaint_mask_fixes_only_the_touched_hand():
+    image = Image.open(HANDS_DIR / "c01_photo_fullbody_stretch.jpg").convert("RGB").resize((480, 320))
+    plan = plan_of(image)
+    assert len(plan.regions) == 2
+    x0, y0, x1, y1 = plan.regions[1].bbox
+    mask = Image.new("L", image.size, 0)
+    mask.paste(255, (x0 + 5, y0 + 5, x0 + 20, y0 + 20))
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 8,
+        "steps": 2, "width": 480, "height": 320,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **FAST}]}},
+    })
+    out = unb64(result["images"][0])
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    ox0, oy0, ox1, oy1 = plan.regions[0].bbox
+    assert diff[y0:y1, x0:x1].any() and not diff[oy0:oy1, ox0:ox1].any()
+    assert "1/1 region(s) fixed" in json.loads(result["info"])["infotexts"][0]
+
+
+def test_users_own_controlnet_unit_keeps_working_across_batches():
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB").resize((256, 256))
+    user_unit = {"enabled": True, "module": "none", "model": "control_v11f1p_sd15_depth", "weight": 1.0,
+                 "image": b64(image)}
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
+        "n_iter": 2, "denoising_strength": 0.5,
+        "alwayson_scripts": {"controlnet": {"args": [user_unit]},
+                             "HandRefine": {"args": [{"enabled": True, **FAST}]}},
+    })
+    # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
+    infos = json.loads(result["info"])["infotexts"]
+    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[:2])

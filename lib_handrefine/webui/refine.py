@@ -115,6 +115,11 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
                     settings.expansion_ring, settings.expansion_release, settings.expansion_free_steps), region.cores))
             try:
                 processed = processing.process_images(p2)
+            except Exception as exc:
+                if type(exc).__name__ != "NansException":
+                    raise
+                warnings.append(f"region {i}: the model produced NaNs; region left as it was")  # next region may work
+                continue
             finally:
                 p2.close()
             if shared.state.interrupted or shared.state.skipped or not processed.images:
@@ -141,6 +146,8 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
 def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
     if not plan.hands:
         return "no hands found" + (f", {len(plan.skipped)} too small" if plan.skipped else "")
+    if not plan.regions:
+        return f"{len(plan.hands)} hand(s), none to fix"
     text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
     if plan.skipped:
         text += f", {len(plan.skipped)} skipped (too small)"

@@ -264,3 +264,26 @@ def test_chosen_model_and_none(webui, model):
         assert log == []
     else:
         assert log[-1]["unit"].model == MODELS[1]
+
+
+def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
+    from modules import devices, processing
+
+    real = processing.process_images
+    calls = []
+
+    def first_region_nans(p):
+        if getattr(p, "_handrefine_inner", False):
+            calls.append(p)
+            if len(calls) == 1:
+                raise devices.NansException("A tensor with all NaNs was produced in Unet.")
+        return real(p)
+
+    monkeypatch.setattr(processing, "process_images", first_region_nans)
+    runner = runner_for(True)
+    image = hand_image("c01_photo_fullbody_stretch.jpg")  # two separate regions
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+                                       width=image.size[0], height=image.size[1])
+    assert len(calls) == 2
+    assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]
+    assert changed(processed.images[0], image).any()

@@ -73,11 +73,6 @@ def hand_extent_box(hand: Hand, render: HandDepth | None, image_size: tuple[int,
     return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
 
 
-def pad_box_for_hand(hand: Hand, render: HandDepth | None, pad: int, image_size: tuple[int, int]) -> Box:
-    """The padded box of a hand's extent: its landmarks and its rendered silhouette together, as HandRefiner does."""
-    return padded_box(hand_extent_box(hand, render, image_size), pad, image_size)
-
-
 def union_box(boxes: list[Box]) -> Box:
     return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
 

@@ -7,7 +7,7 @@ from lib_handrefine.masks import (
     box_mask,
     fit_aspect,
     group_boxes,
-    pad_box_for_hand,
+    hand_extent_box,
     padded_box,
     pass_size,
     predict_crop,
@@ -41,7 +41,7 @@ def test_hand_box_covers_landmarks_and_rendered_silhouette(make_hand):
 
     hand = make_hand(wrist=(300, 450), size=260)
     render = render_hand(hand, (640, 520))
-    box = pad_box_for_hand(hand, render, 30, (640, 520))
+    box = padded_box(hand_extent_box(hand, render, (640, 520)), 30, (640, 520))
     mask = box_mask([box], (640, 520))
     x0, y0, x1, y1 = render.box
     sil = np.zeros((520, 640), bool)

@@ -34,7 +34,7 @@ def test_long_thumb_costs_proportions(real_hand):
 
 def test_finger_folded_back_costs_joints(real_hand):
     broken = real_hand.copy()
-    broken[8] = broken[7] - (broken[8] - broken[7])  # index tip folded straight back onto its middle bone
+    broken[8] = broken[6]  # index tip folded straight back onto its middle bone (a 180 degree joint)
     assert assess(broken).joints < 0.5
     assert assess(real_hand).joints > 0.9
 

@@ -21,7 +21,7 @@ from .imageio import ImageLoadError, list_images, load_image
 from .model_file import ModelFileError, resolve_model_path
 from .overlay import draw_overlay
 from .plan import build_plan
-from .settings import HandRefineSettings, SettingsError
+from .settings import EXTRA_PASS_MODES, HandRefineSettings, SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--models-dir", help="folder for the downloaded model (default: ~/.cache)")
     ins.add_argument("--confidence", type=float, default=None, help="minimum detection confidence (0.5)")
     ins.add_argument("--max-hands", type=int, default=None, help="most hands per image (8)")
-    ins.add_argument("--no-extra-pass", action="store_true", help="skip the zoomed tile pass")
+    ins.add_argument("--extra-pass", choices=EXTRA_PASS_MODES, default=None,
+                     help="zoomed passes: off, auto (where needed; default) or thorough")
+    ins.add_argument("--no-extra-pass", action="store_true", help="same as --extra-pass off")
     ins.add_argument("--padding", type=int, default=None, help="mask padding in px at 512 px (30)")
     ins.add_argument("--model-kind", choices=("sd1", "sd2", "sdxl"), default="sd1",
                      help="native size for the predicted inpaint crops (512 / 768 / 1024)")
@@ -47,7 +49,7 @@ def settings_from_args(args: argparse.Namespace) -> HandRefineSettings:
         "detect_confidence": args.confidence,
         "max_hands": args.max_hands,
         "mask_padding": args.padding,
-        "extra_detection_pass": False if args.no_extra_pass else None,
+        "extra_detection_pass": "off" if args.no_extra_pass else args.extra_pass,
     }
     return HandRefineSettings().replace(**{k: v for k, v in changes.items() if v is not None})
 

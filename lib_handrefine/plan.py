@@ -25,6 +25,7 @@ from .masks import (
 )
 from .settings import HandRefineSettings
 
+TOO_SMALL = "smaller than"  # start of the skip reason of hands under the minimum size
 SMALL_HAND_PX = 60  # HandRefiner's documented lower limit for its SD1.5 model
 NATIVE_RESOLUTION = {"sd1": 512, "sd2": 768, "sdxl": 1024}
 
@@ -38,7 +39,8 @@ class Plan:
     depth: np.ndarray  # HxW uint8, all planned hands
     renders: list[HandDepth | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)  # hands found but not fixed, with the reason
+    # boxes not fixed: {bbox, reason, score}; hands under the minimum size and boxes the hand check refused
+    skipped: list[dict] = field(default_factory=list)
     ms: dict[str, float] = field(default_factory=dict)
 
     def region_depth(self, index: int) -> np.ndarray:
@@ -85,7 +87,20 @@ def build_plan(
     t0 = time.perf_counter()
     detection = detector.detect(rgb, settings.detect_confidence, settings.max_hands, settings.extra_detection_pass)
     t1 = time.perf_counter()
-    return plan_from_hands(detection.hands, (width, height), settings, model_kind, detect_ms=(t1 - t0) * 1000)
+    plan = plan_from_hands(detection.hands, (width, height), settings, model_kind, detect_ms=(t1 - t0) * 1000)
+    # boxes the hand-or-not check refused, and conditions under which detection is known to be weak
+    plan.skipped += [r.to_json() for r in detection.rejected]
+    plan.warnings += detection.notes
+    return plan
+
+
+def describe_skipped(skipped: list[dict]) -> str:
+    """"2 too small, 1 not a hand" for a plan's skipped list (empty when nothing was skipped)."""
+    small = sum(1 for s in skipped if s["reason"].startswith(TOO_SMALL))
+    parts = [f"{small} too small"] if small else []
+    if len(skipped) > small:
+        parts.append(f"{len(skipped) - small} not a hand")
+    return ", ".join(parts)
 
 
 def plan_from_hands(
@@ -101,7 +116,8 @@ def plan_from_hands(
     hands: list[Hand] = []
     for hand in found:
         if settings.min_hand_size and hand.extent < settings.min_hand_size:
-            skipped.append({"bbox": list(hand.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
+            skipped.append({"bbox": list(hand.bbox), "reason": f"{TOO_SMALL} {settings.min_hand_size} px",
+                            "score": round(float(hand.score), 3)})
         else:
             hands.append(hand)
     t1 = time.perf_counter()

@@ -18,7 +18,7 @@ from ..depth import depth_to_rgb
 from ..detect import get_detector
 from ..imageio import to_rgb_array
 from ..overlay import draw_overlay
-from ..plan import Plan, build_plan, plan_from_hands
+from ..plan import Plan, build_plan, describe_skipped, plan_from_hands
 from ..schedule import ExpansionSchedule
 from ..settings import HandRefineSettings
 from . import environment
@@ -145,12 +145,12 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
 
 def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
     if not plan.hands:
-        return "no hands found" + (f", {len(plan.skipped)} too small" if plan.skipped else "")
+        return "no hands found" + (f", skipped: {describe_skipped(plan.skipped)}" if plan.skipped else "")
     if not plan.regions:
         return f"{len(plan.hands)} hand(s), none to fix"
     text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
     if plan.skipped:
-        text += f", {len(plan.skipped)} skipped (too small)"
+        text += f", skipped: {describe_skipped(plan.skipped)}"
     text += f", ControlNet {model}" if model else ", no ControlNet"
     if warnings:
         text += f", {warnings} warning(s)"

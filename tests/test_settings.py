@@ -96,4 +96,4 @@ def test_extra_pass_was_a_bool_and_old_values_still_read():
     positional[field_names().index("extra_detection_pass")] = False  # an old API call, positional
     assert HandRefineSettings.from_any(positional).extra_detection_pass == "off"
     thorough = DEFAULTS.replace(extra_detection_pass="thorough")
-    assert HandRefineSettings.from_infotext(thorough.to_infotext()) == thorough
+    assert HandRefineSettings.from_infotext(thorough.to_infotext(), enabled=False) == thorough

@@ -5,7 +5,8 @@ MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box 
   already ran them);
 - a whole-image detection at the user's confidence with a plausible skeleton (anatomy.plausibility) - whole-image
   detections are rarely wrong;
-- otherwise a second landmark pass on a crop re-centred on the candidate at the palm detector's favourite scale
+- otherwise, in a colour image, skin-coloured pixels under the palm (skin.py), and a second landmark pass on a crop
+  re-centred on the candidate at the palm detector's favourite scale
   (`redetect`); its landmarks must land where the first pass put them (mean distance over the 21 landmarks,
   in units of the hand's palm length).
 Measured on the transformed test set (benchmarks/bench_detect.py): false boxes come almost only from zoomed tiles
@@ -27,16 +28,21 @@ from .appearance import Appearance
 from .boxes import Box, box_extent, box_overlap, square_around
 from .hands import Hand, Look, group_hands
 from .scales import MIN_HAND_SHARE, tile_grid
+from .skin import skin_share
 
 if TYPE_CHECKING:
     from .detect import HandDetector
 
 REDETECT_SHARE = 0.3  # the candidate fills this share of the re-centred crop (the palm detector's sweet spot)
 REDETECT_SIDE = 256
+WIDE_SHARE = 0.5  # the wider crop for images whose texture fools the detector (measured: r5)
+WIDE_AGREE = 0.3
 AGREE = 0.2  # mean landmark distance / palm length under which two passes show the same hand
 MIRROR_AGREE = 0.4  # the same for the mirrored pass (real hands: often 0.2-0.4; lucky textures: not found at all)
 TRUSTED_ANATOMY = 0.2  # a whole-image detection with at least this plausibility needs no second pass,
 TRUSTED_SCORE = 0.9  # nor one this sure (a malformed hand is implausible, yet a hand)
+MIN_SKIN = 0.3  # share of skin-coloured palm pixels an unconfirmed candidate needs (colour images; real hands
+# seen by one zoomed pass: 5th percentile 0.44; boxes on shirts and walls: 0)
 MIN_CHECKED_PX = 22  # an unconfirmed candidate smaller than this cannot be verified (false boxes are mostly tiny)
 CHECK_CONFIDENCE = 0.3  # the second pass may be less sure than the first: it only has to agree
 
@@ -82,19 +88,26 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
         return Verdict(base, "")
     if any(other.source != hand.source and disagreement(hand, other) < AGREE for other in group[1:]):
         return Verdict(base, "")
+    if not (appearance and appearance.monochrome) and skin_share(rgb, hand.landmarks) < MIN_SKIN:
+        return Verdict(base * 0.3, "no skin colour under the palm")
     if hand.extent < MIN_CHECKED_PX:
         return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify")
     passes = 0
     off = 0.0
-    # a re-centred second look, then (for a box only a zoomed pass saw) a mirrored one: all must agree
-    for mirror in (False,) if whole else (False, True):
-        again = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, mirror=mirror)
+    # a re-centred second look, then (for a box only a zoomed pass saw) a mirrored one, and in a grainy, gray or
+    # dark image (where texture fools the detector more easily) a wider one: all must agree
+    views = [(REDETECT_SHARE, False)] if whole else [(REDETECT_SHARE, False), (REDETECT_SHARE, True)]
+    if not whole and appearance is not None and appearance.adjusted:
+        views.append((WIDE_SHARE, False))
+    for share, mirror in views:
+        again = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror)
         passes += 1
-        what = "mirrored re-centred crop" if mirror else "re-centred crop"
+        what = "mirrored re-centred crop" if mirror else "wider re-centred crop" if share != REDETECT_SHARE \
+            else "re-centred crop"
         if again is None:
             return Verdict(base * 0.3, f"not found again on a {what}", passes)
         off = max(off, disagreement(hand, again))
-        if off >= (MIRROR_AGREE if mirror else AGREE):
+        if off >= (MIRROR_AGREE if mirror else WIDE_AGREE if share != REDETECT_SHARE else AGREE):
             return Verdict(base * math.exp(-off / AGREE), f"landmarks moved by {off:.2f} palm lengths on a {what}",
                            passes)
     return Verdict(base * math.exp(-off / AGREE), "", passes)

@@ -81,7 +81,7 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     fx, fy = w / small.shape[1], h / small.shape[0]
     hands = [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands, appearance)]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)]
-    if appearance.adjusted and mode != "off":  # a preparation can also hide a hand: look at the untouched copy too
+    if appearance.noisy and mode != "off":  # the blur against noise can hide a hand: look at the untouched copy too
         hands += [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands)]
         done.append(done[0])
     if mode != "off":

@@ -11,6 +11,7 @@ The cost grows with the number of tiles, not with the pixels.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -36,7 +37,7 @@ LARGE_IMAGE = 1024  # long side in px
 CROWD = 3  # this many hands: several people, search at their hands' scale
 WEAK_CONFIDENCE = 0.3  # extra passes on grayscale / noisy images may be less sure (the hand check guards them)
 SHRINK = 0.7  # hands of one picture vary: look for hands down to 0.7x the smallest found
-MAX_TILES = {"auto": 36, "thorough": 64}
+MAX_TILES = {"auto": 36, "thorough": 81}
 MAX_NEAR = 8
 ROUNDS = 2
 
@@ -105,28 +106,34 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
     """Tiles at the scale of the smallest hand that may hide, and windows around small hands found."""
     w, h = size
     long_side = max(w, h)
-    weak = appearance.adjusted
     extents = [hd.extent for hd in hands]
     # a large picture holds more people: there even hands up to twice the floor suggest smaller ones
     small = [hd for hd in hands if hd.extent < SMALL_FACTOR * floor * (2 if long_side > LARGE_IMAGE else 1)]
-    if mode == "thorough":
-        target = max(MIN_HAND_PX, long_side / 48) if first else (SHRINK * min(extents) if extents else 0.0)
-    elif small or len(hands) >= CROWD:
+    if small or len(hands) >= CROWD:
         target = SHRINK * min(extents)
-    elif first and not hands and (long_side > TILE_MIN_LONG_SIDE or weak):
+    elif first and not hands and (long_side > TILE_MIN_LONG_SIDE or appearance.adjusted):
         target = long_side / 20
     else:
         target = 0.0
-    looks: list[Look] = []
+    sides = []
     if target:
-        target = max(MIN_HAND_PX, target)
-        side = tile_side_for(target)
+        side = tile_side_for(max(MIN_HAND_PX, target))
         if side < 0.8 * long_side and (first or target < floor):
+            sides.append(side)
+    if mode == "thorough" and first:
+        # every scale from the smallest fixable hand up, levels 2.5x apart (a tile finds hands of 0.12-0.5 of it)
+        side = tile_side_for(max(MIN_HAND_PX, long_side / 48))
+        while side < 0.8 * long_side:
+            if all(abs(math.log(side / s)) > math.log(1.6) for s in sides):
+                sides.append(side)
+            side *= 2.5
+    looks: list[Look] = []
+    for side in sides:
+        tiles = tile_grid(w, h, side)
+        while len(tiles) > MAX_TILES[mode]:
+            side *= 1.15
             tiles = tile_grid(w, h, side)
-            while len(tiles) > MAX_TILES[mode]:
-                side *= 1.15
-                tiles = tile_grid(w, h, side)
-            looks += [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
+        looks += [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
     if first:
         near = hands if mode == "thorough" else small
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:

@@ -1,7 +1,7 @@
 """Is there skin under a hand's palm? Cheap evidence for a candidate only one zoomed pass saw (colour images only).
 
 Hue and saturation (HSV) survive a darker or brighter exposure, unlike absolute chroma: skin of every tone lies in
-the red-orange-yellow hues with moderate saturation. A shirt, a wall or a blue sky under the landmarks is not a hand.
+the red-orange-yellow hues. A blue shirt, a green wall or the sky under the landmarks is not a hand.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ import cv2
 import numpy as np
 
 PALM = (0, 1, 5, 9, 13, 17)  # wrist, thumb base, knuckles: the polygon that is skin on any bare hand
-MAX_HUE = 25  # OpenCV hue units (degrees / 2): 0..50 degrees, and the mirror range near 360 degrees
-MIN_SAT, MAX_SAT = 0.08, 0.75
+# OpenCV hue units are degrees / 2. Skin is red-orange-yellow (0..50 degrees), but a photo's colour cast moves it
+# towards magenta (a pink-lit wall: 300-330 degrees), so anything within 60 degrees of red counts; blue, cyan and
+# green (shirts, sky, walls, foliage) do not.
+MAX_HUE = 30
+MIN_SAT, MAX_SAT = 0.03, 0.8
 
 
 def skin_share(rgb: np.ndarray, landmarks: np.ndarray) -> float:
@@ -26,6 +29,6 @@ def skin_share(rgb: np.ndarray, landmarks: np.ndarray) -> float:
     cv2.fillConvexPoly(mask, cv2.convexHull(pts - [x0, y0]), 1)
     hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
     hue, sat = hsv[..., 0].astype(int), hsv[..., 1] / 255.0
-    skin = ((hue <= MAX_HUE) | (hue >= 180 - 10)) & (sat >= MIN_SAT) & (sat <= MAX_SAT)
+    skin = ((hue <= MAX_HUE) | (hue >= 180 - MAX_HUE)) & (sat >= MIN_SAT) & (sat <= MAX_SAT)
     inside = mask.astype(bool)
     return float(skin[inside].mean()) if inside.any() else 0.0

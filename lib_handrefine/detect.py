@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -28,6 +29,8 @@ __all__ = ["EXTRA_PASS_MODES", "Detection", "DetectorError", "Hand", "HandDetect
 FULL_PASS_MAX_SIDE = 512  # MediaPipe samples large images down without anti-aliasing; we do it with INTER_AREA first
 MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
 TILE_EDGE_PX = 2  # a hand touching an inner window edge is cut off; a neighbouring window has it whole
+T = TypeVar("T")
+R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
 POOL_KEYS = 3  # landmarker settings (confidence, hands) kept warm at once: the user's, the extra passes', the check's
 
@@ -179,12 +182,16 @@ class HandDetector:
                 hands.append(hand)
         return hands
 
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """fn over items on the detector's worker threads (each landmark pass borrows its own landmarker)."""
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        return list(self._executor.map(fn, items))
+
     def looks(self, rgb: np.ndarray, looks: Sequence[Look], confidence: float, max_hands: int,
               appearance: Appearance | None = None) -> list[list[Hand]]:
         """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
-        if len(looks) == 1:
-            return [self.look(rgb, looks[0], confidence, max_hands, appearance)]
-        return list(self._executor.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks))
+        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks)
 
 
 def _touches_inner_edge(box: Box, window: Box, width: int, height: int) -> bool:

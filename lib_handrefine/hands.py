@@ -85,7 +85,8 @@ class Detection:
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # conditions under which detection is known to be weaker
     checked: int = 0  # candidates that needed a second landmark pass in the hand check
-    check_ms: float = 0.0  # time spent on those passes
+    check_ms: float = 0.0  # time spent on those candidates
+    trust_ms: float = 0.0  # time spent on the candidates that needed no extra pass
 
 
 def same_hand(a: Box, b: Box) -> bool:

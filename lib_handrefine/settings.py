@@ -15,6 +15,7 @@ from typing import Any
 
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
 AUTO_MODEL = "Auto"
+HAND_DETECTORS = ("MediaPipe", "MediaPipe + anime detector", "anime detector")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
 
 
@@ -97,6 +98,24 @@ class HandRefineSettings:
                                      "Share of the masked steps over which the ring is released.", 0.05, 1.0, 0.05)
     expansion_free_steps: int = _knob(2, "free", "Unmasked final steps",
                                       "Last steps that run with no mask at all (the paper uses 2).", 0, 10, 1)
+    hand_detector: str = _knob(
+        HAND_DETECTORS[0], "detector", "Hand detector",
+        "MediaPipe finds photo-like hands. The anime detector (a YOLOv8 box model) also finds anime, illustrated "
+        "and 3D-rendered hands; each of its boxes gets MediaPipe landmarks fitted on a zoomed crop, and a box where "
+        "none fit is repainted without ControlNet. It downloads a 12 MB model on first use.", choices=HAND_DETECTORS)
+    detector_model: str = _knob(
+        "", "detmodel", "Detector model file",
+        "A YOLOv8-style ONNX hand detector for the anime detector. Empty: the recommended model "
+        "(deepghs anime_hand_detection v1.0 n), downloaded into models/handrefine/ on first use.")
+
+    @property
+    def uses_mediapipe_pass(self) -> bool:
+        """MediaPipe searches the whole image (otherwise it only fits landmarks inside the box model's boxes)."""
+        return self.hand_detector != HAND_DETECTORS[2]
+
+    @property
+    def uses_box_detector(self) -> bool:
+        return self.hand_detector != HAND_DETECTORS[0]
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -15,13 +15,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .box_detector import BoxDetectorError, get_box_detector
+from .box_model_file import resolve_detector_model
 from .depth import depth_to_rgb
 from .detect import DetectorError, get_detector
 from .imageio import ImageLoadError, list_images, load_image
 from .model_file import ModelFileError, resolve_model_path
 from .overlay import draw_overlay
 from .plan import build_plan
-from .settings import HandRefineSettings, SettingsError
+from .settings import HAND_DETECTORS, HandRefineSettings, SettingsError
+
+DETECTOR_CHOICES = dict(zip(("mediapipe", "both", "anime"), HAND_DETECTORS))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--max-hands", type=int, default=None, help="most hands per image (8)")
     ins.add_argument("--no-extra-pass", action="store_true", help="skip the zoomed tile pass")
     ins.add_argument("--padding", type=int, default=None, help="mask padding in px at 512 px (30)")
+    ins.add_argument("--detector", choices=tuple(DETECTOR_CHOICES), default=None,
+                     help="mediapipe (default), both (MediaPipe + anime detector) or anime")
+    ins.add_argument("--detector-model", help="YOLOv8-style ONNX hand detector (default: the recommended one, "
+                     "downloaded once into the models dir)")
     ins.add_argument("--model-kind", choices=("sd1", "sd2", "sdxl"), default="sd1",
                      help="native size for the predicted inpaint crops (512 / 768 / 1024)")
     ins.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -48,6 +56,8 @@ def settings_from_args(args: argparse.Namespace) -> HandRefineSettings:
         "max_hands": args.max_hands,
         "mask_padding": args.padding,
         "extra_detection_pass": False if args.no_extra_pass else None,
+        "hand_detector": DETECTOR_CHOICES.get(args.detector),
+        "detector_model": args.detector_model,
     }
     return HandRefineSettings().replace(**{k: v for k, v in changes.items() if v is not None})
 
@@ -57,7 +67,12 @@ def inspect(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         model = resolve_model_path(args.model, args.models_dir, progress=not args.quiet)
         detector = get_detector(model)
-    except (SettingsError, ModelFileError, DetectorError) as exc:
+        box_detector = None
+        if settings.uses_box_detector:
+            box_model = resolve_detector_model(settings.detector_model or None, args.models_dir,
+                                               progress=not args.quiet)
+            box_detector = get_box_detector(box_model)
+    except (SettingsError, ModelFileError, DetectorError, BoxDetectorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -68,7 +83,7 @@ def inspect(args: argparse.Namespace) -> int:
         if not args.quiet:
             _progress(n, len(files), path.name)
         try:
-            report["images"].append(inspect_one(path, out, settings, detector, args.model_kind))
+            report["images"].append(inspect_one(path, out, settings, detector, args.model_kind, box_detector))
         except ImageLoadError as exc:
             report["failed"].append({"image": str(path), "error": str(exc)})
             print(f"\nskipped: {exc}", file=sys.stderr)
@@ -80,11 +95,12 @@ def inspect(args: argparse.Namespace) -> int:
     return 1 if report["failed"] or not files else 0
 
 
-def inspect_one(path: Path, out: Path, settings: HandRefineSettings, detector, model_kind: str) -> dict:
+def inspect_one(path: Path, out: Path, settings: HandRefineSettings, detector, model_kind: str,
+                box_detector=None) -> dict:
     t0 = time.perf_counter()
     rgb = load_image(path)
     decode_ms = (time.perf_counter() - t0) * 1000
-    plan = build_plan(rgb, settings, detector, model_kind)
+    plan = build_plan(rgb, settings, detector, model_kind, box_detector)
     stem = path.stem
     _write(out / f"{stem}_depth.png", depth_to_rgb(plan.depth))
     _write(out / f"{stem}_mask.png", plan.combined_mask())
@@ -95,6 +111,7 @@ def inspect_one(path: Path, out: Path, settings: HandRefineSettings, detector, m
         "width": plan.width,
         "height": plan.height,
         "hands": summary["hands"],
+        "boxes": summary["boxes"],
         "regions": summary["regions"],
         "skipped": summary["skipped"],
         "warnings": summary["warnings"],

@@ -75,7 +75,7 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     rgb = to_rgb_array(image)
     detector = get_detector(environment.hand_model_path())
     kind = environment.model_kind()
-    plan = build_plan(rgb, settings, detector, kind)
+    plan = build_plan(rgb, settings, detector, kind, environment.box_detector(settings))
     if user_mask is not None:
         plan = _hands_touching(plan, user_mask, settings, kind)
     base = Image.fromarray(rgb)
@@ -107,9 +107,11 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
                 break
             spec = resolve_pass(p, index, i, settings, current, region.mask, region.size)
             p2 = build_pass(p, spec, settings)
-            unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
+            # a box-only region has no hand depth: plain inpainting, no ControlNet unit
+            use_unit = model is not None and not region.box_only
+            unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if use_unit else None
             attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
-                           backend.script if model else None, unit)
+                           backend.script if use_unit else None, unit)
             if settings.sequential_expansion:
                 setattr(p2, SCHEDULE_ATTR, PassSchedule(ExpansionSchedule(
                     settings.expansion_ring, settings.expansion_release, settings.expansion_free_steps), region.cores))
@@ -138,20 +140,25 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
 def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSettings, kind: str) -> Plan:
     """Keep only the hands whose padded box touches the user's inpaint mask."""
     mask = np.asarray(user_mask.convert("L").resize((plan.width, plan.height))) > 127
-    keep = [i for r in plan.regions for i in r.hands if (r.mask[mask] > 0).any()]
-    hands = [plan.hands[i] for i in sorted(keep)]
-    return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0))
+    touching = [r for r in plan.regions if (r.mask[mask] > 0).any()]
+    hands = [plan.hands[i] for i in sorted(i for r in touching for i in r.hands)]
+    boxes = [plan.boxes[i] for i in sorted(i for r in touching for i in r.boxes)]
+    return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0), boxes)
 
 
 def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
-    if not plan.hands:
+    found = len(plan.hands) + len(plan.boxes)
+    if not found:
         return "no hands found" + (f", {len(plan.skipped)} too small" if plan.skipped else "")
     if not plan.regions:
-        return f"{len(plan.hands)} hand(s), none to fix"
-    text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
+        return f"{found} hand(s), none to fix"
+    text = f"{found} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
     if plan.skipped:
         text += f", {len(plan.skipped)} skipped (too small)"
     text += f", ControlNet {model}" if model else ", no ControlNet"
+    box_only = sum(r.box_only for r in plan.regions)
+    if box_only:
+        text += f", {box_only} region(s) box-only (no landmarks, no ControlNet)"
     if warnings:
         text += f", {warnings} warning(s)"
     return text

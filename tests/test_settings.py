@@ -82,3 +82,18 @@ def test_knob_lookup():
     assert knob("control_weight").metadata["max"] == 2.0
     with pytest.raises(SettingsError):
         knob("nope")
+
+
+def test_detector_settings_come_last_and_round_trip():
+    from lib_handrefine.settings import HAND_DETECTORS
+
+    assert field_names()[-2:] == ["hand_detector", "detector_model"]  # appended: older positional calls still fit
+    assert DEFAULTS.hand_detector == "MediaPipe" and DEFAULTS.detector_model == ""
+    assert not DEFAULTS.uses_box_detector and DEFAULTS.uses_mediapipe_pass
+    s = DEFAULTS.replace(enabled=True, hand_detector=HAND_DETECTORS[1], detector_model='C:\\models\\my "hand".onnx')
+    assert HandRefineSettings.from_infotext(s.to_infotext()) == s
+    assert HandRefineSettings.from_any(s.to_args()) == s
+    assert s.uses_box_detector and s.uses_mediapipe_pass
+    assert not DEFAULTS.replace(hand_detector=HAND_DETECTORS[2]).uses_mediapipe_pass
+    with pytest.raises(SettingsError, match="hand_detector must be one of"):
+        DEFAULTS.replace(hand_detector="YOLO")

@@ -18,7 +18,7 @@ def test_box_only_region_gets_no_controlnet_unit(webui, tmp_path):
     model = tmp_path / "sky_hand.onnx"
     model.write_bytes(export(FixedBoxes([(*letterbox_box(SKY, image.size, 320), 0.7)]), 320))
     runner = runner_for(True)
-    args = args_with(runner, hand_detector=HAND_DETECTORS[1], detector_model=str(model))
+    args = args_with(runner, hand_detector=HAND_DETECTORS[1], detector_model=str(model), extra_detection_pass=False)
     processed = harness.run_generation(runner, args, init_images=[image], seed=1, steps=2,
                                        width=image.size[0], height=image.size[1])
     assert len(webui.passes) == 3  # the two MediaPipe hands and the box-only one

@@ -20,6 +20,7 @@ from .detect import Hand, HandDetector
 
 RECHECK_CONTEXT = 0.6  # the re-detection crop adds this share of the hand's extent on every side
 RECHECK_CONFIDENCE = 0.3  # the hand is known to be there: a lower bar than for finding it
+RECHECK_HANDS = 8  # one landmarker setting for both re-detections, so the detector's pool reuses it
 MATCH_SCALE = 0.5  # match = 1 - (mean keypoint distance / hand extent) / MATCH_SCALE
 MIN_MATCH = 0.5  # i.e. keypoints within a quarter of the hand's extent on average
 QUALITY_MARGIN = 0.1  # a fix may score this much below the original and still count as good
@@ -102,7 +103,7 @@ def redetect(rgb: np.ndarray, target: Hand, detector: HandDetector, whole_image:
     it when that pass does not. Symmetric poses (thumb and little finger out) can be labelled the other way round
     at another scale, so the nearer reading counts."""
     x0, y0, x1, y1 = recheck_box(target, (rgb.shape[1], rgb.shape[0]))
-    found = detector.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]), confidence, 2, extra_pass=False).hands
+    found = detector.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]), confidence, RECHECK_HANDS, extra_pass=False).hands
     offset = np.array([x0, y0, 0], dtype=np.float32)
     readings = [Hand(h.landmarks + offset, h.world_landmarks, h.handedness, h.score, "recheck") for h in found]
     readings += whole_image or []
@@ -151,7 +152,7 @@ def judge_candidate(index: int, candidate_rgb: np.ndarray, targets: list[Hand], 
 
 def whole_image_pass(rgb: np.ndarray, detector: HandDetector) -> list[Hand]:
     """One plain pass over the whole image, shared by every hand judged in it."""
-    return detector.detect(rgb, RECHECK_CONFIDENCE, 8, extra_pass=False).hands
+    return detector.detect(rgb, RECHECK_CONFIDENCE, RECHECK_HANDS, extra_pass=False).hands
 
 
 def best_candidate(verdicts: list[CandidateVerdict]) -> CandidateVerdict | None:

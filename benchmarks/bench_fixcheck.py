@@ -57,8 +57,10 @@ def main() -> None:
         for hand in hands:
             x0, y0, x1, y1 = (max(0, v) for v in hand.bbox)
             noise[y0:y1, x0:x1] = rng.integers(0, 256, noise[y0:y1, x0:x1].shape)
-        good_ms, good = median_ms(lambda c=grain: judge_candidate(0, c, hands, before, detector), args.repeat)
-        bad_ms, bad = median_ms(lambda c=noise: judge_candidate(1, c, hands, before, detector), args.repeat)
+        good_ms, good = median_ms(lambda c=grain, hs=hands, b=before: judge_candidate(0, c, hs, b, detector),
+                                  args.repeat)
+        bad_ms, bad = median_ms(lambda c=noise, hs=hands, b=before: judge_candidate(1, c, hs, b, detector),
+                                args.repeat)
         n = len(hands)
         hands_total += n
         accepted += sum(v.good for v in good.hands)

@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image
 
 from ..settings import HandRefineSettings
+from .state import PassState, mark_inner
 
-INNER_FLAG = "_handrefine_inner"
 SAME_SAMPLER_LABELS = ("", "Same as image", "Use same sampler")
 
 
@@ -69,7 +69,7 @@ def _pick(values: Any, index: int, fallback: Any) -> Any:
     return fallback
 
 
-def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings) -> Any:
+def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings, pass_state: PassState) -> Any:
     """A StableDiffusionProcessingImg2Img for one region ("only masked", original content under the mask)."""
     from modules.processing import StableDiffusionProcessingImg2Img
 
@@ -111,7 +111,7 @@ def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings) -> Any:
     p2.cached_c = [None, None]
     p2.cached_uc = [None, None]
     p2.is_api = True  # keeps the UI-only built-in scripts (seed, sampler) from re-reading outer UI values
-    setattr(p2, INNER_FLAG, True)
+    mark_inner(p2, pass_state)
     return p2
 
 

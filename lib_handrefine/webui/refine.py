@@ -23,8 +23,8 @@ from ..schedule import ExpansionSchedule
 from ..settings import HandRefineSettings
 from . import environment
 from .controlnet import ControlNetBackend, choose_model, find_controlnet
-from .expansion import SCHEDULE_ATTR, PassSchedule
 from .inpaint import attach_scripts, build_pass, resolve_pass
+from .state import PassState
 
 log = logging.getLogger("handrefine")
 
@@ -106,13 +106,12 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
             if shared.state.interrupted or shared.state.skipped:
                 break
             spec = resolve_pass(p, index, i, settings, current, region.mask, region.size)
-            p2 = build_pass(p, spec, settings)
+            schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
+                                         settings.expansion_free_steps) if settings.sequential_expansion else None
+            p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
             unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
             attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
                            backend.script if model else None, unit)
-            if settings.sequential_expansion:
-                setattr(p2, SCHEDULE_ATTR, PassSchedule(ExpansionSchedule(
-                    settings.expansion_ring, settings.expansion_release, settings.expansion_free_steps), region.cores))
             try:
                 processed = processing.process_images(p2)
             except Exception as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .hooks import XYZ_ATTR
+from . import state
 
 PREFIX = "[HandRefine]"
 ON_OFF = ("On", "Off")
@@ -18,9 +18,7 @@ ON_OFF = ("On", "Off")
 
 def _set(name: str, convert=None):
     def apply(p: Any, value: Any, values: Any) -> None:
-        overrides = dict(getattr(p, XYZ_ATTR, None) or {})  # a new dict: the cell's p is a shallow copy
-        overrides[name] = convert(value) if convert else value
-        setattr(p, XYZ_ATTR, overrides)
+        state.add_xyz_override(p, name, convert(value) if convert else value)
 
     return apply
 

@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..settings import AUTO_MODEL, HandRefineSettings
-
-NO_CONTROLNET = "None"
+from ..settings import AUTO_MODEL, NO_MODEL, HandRefineSettings
 
 
 @dataclass
@@ -111,10 +109,15 @@ def _extension_folder(script_path: str) -> str | None:
     return None
 
 
+def controlnet_choices(models: list[str]) -> list[str]:
+    """The ControlNet model dropdown / X/Y/Z axis choices."""
+    return [AUTO_MODEL, NO_MODEL, *models]
+
+
 def choose_model(requested: str, available: list[str], is_sdxl: bool) -> str | None:
     """The ControlNet model to use: the requested one (exact, case-insensitive, or the shortest name containing it);
     for Auto a hand-depth model, else a depth model of the checkpoint's family. None = no suitable model."""
-    if not available or requested == NO_CONTROLNET:
+    if not available or requested == NO_MODEL:
         return None
     if requested and requested != AUTO_MODEL:
         low = requested.lower()

@@ -6,9 +6,8 @@ from typing import Any
 
 from PIL import Image
 
-from ..settings import HandRefineSettings, SettingsError
+from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError
 from . import environment, state
-from .inpaint import SAME_SAMPLER_LABELS
 from .refine import refine_image
 from .state import Run
 
@@ -18,15 +17,9 @@ RESULT_KEY = "HandRefine result"
 
 def settings_from_args(args: tuple | list) -> HandRefineSettings:
     """Settings from the script's args: UI values, API positional values, or one dict of named values."""
-    values = list(args)
-    if len(values) == 1 and isinstance(values[0], HandRefineSettings):
-        return values[0]
-    names = [f for f in HandRefineSettings.__dataclass_fields__]
-    if "sampler" in names:
-        i = names.index("sampler")
-        if i < len(values) and values[i] in SAME_SAMPLER_LABELS:
-            values[i] = ""
-    return HandRefineSettings.from_any(values)
+    if len(args) == 1 and isinstance(args[0], HandRefineSettings):
+        return args[0]
+    return HandRefineSettings.from_any(list(args))
 
 
 def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
@@ -120,8 +113,6 @@ def _save(p: Any, image: Image.Image, index: int, suffix: str) -> None:
 
 def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
     """Spread our compact entry over per-setting keys, which the accordion's controls are bound to."""
-    from .ui import SAME_SAMPLER
-
     if INFOTEXT_KEY not in params:
         params.setdefault(f"{INFOTEXT_KEY} enabled", False)
         return
@@ -131,7 +122,7 @@ def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
         print(f"HandRefine: cannot read the pasted settings: {exc}")
         return
     for name, value in settings.to_dict().items():
-        if name == "sampler" and value == "":
+        if name == "sampler" and value == SAME:
             value = SAME_SAMPLER
         params[f"{INFOTEXT_KEY} {name}"] = value
 

@@ -18,8 +18,6 @@ from PIL import Image
 from ..settings import HandRefineSettings
 from .state import PassState, mark_inner
 
-SAME_SAMPLER_LABELS = ("", "Same as image", "Use same sampler")
-
 
 @dataclass
 class PassSpec:
@@ -47,7 +45,7 @@ def resolve_pass(p: Any, index: int, region_index: int, settings: HandRefineSett
     base_seed = settings.seed if settings.seed >= 0 else int(_pick(getattr(p, "all_seeds", None), index,
                                                                    getattr(p, "seed", -1)))
     subseed = int(_pick(getattr(p, "all_subseeds", None), index, getattr(p, "subseed", -1)))
-    sampler = settings.sampler if settings.sampler not in SAME_SAMPLER_LABELS else getattr(p, "sampler_name", None)
+    sampler = settings.sampler or getattr(p, "sampler_name", None)
     return PassSpec(
         image=image,
         mask=Image.fromarray(mask, "L"),

@@ -20,7 +20,7 @@ from ..imageio import to_rgb_array
 from ..overlay import draw_overlay
 from ..plan import Plan, build_plan, plan_from_hands
 from ..schedule import ExpansionSchedule
-from ..settings import HandRefineSettings
+from ..settings import NO_MODEL, HandRefineSettings
 from . import environment
 from .controlnet import ControlNetBackend, choose_model, find_controlnet
 from .inpaint import attach_scripts, build_pass, resolve_pass
@@ -87,7 +87,7 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     backend = find_controlnet(scripts.scripts_img2img)
     model = None
     warnings = list(plan.warnings)
-    if settings.controlnet_model != "None":
+    if settings.controlnet_model != NO_MODEL:
         model = choose_model(settings.controlnet_model, backend.models(), environment.is_sdxl()) if backend else None
         if model is None:
             why = ("the ControlNet extension is not installed" if backend is None

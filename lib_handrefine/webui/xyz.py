@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import state
+from .controlnet import controlnet_choices
 
 PREFIX = "[HandRefine]"
 ON_OFF = ("On", "Off")
@@ -38,7 +39,7 @@ def axis_specs(list_models) -> list[tuple[str, type, Any, Any]]:
         ("Mask padding", int, _set("mask_padding"), None),
         ("Detection confidence", float, _set("detect_confidence"), None),
         ("Sequential mask expansion", str, _set("sequential_expansion", _on), lambda: list(ON_OFF)),
-        ("ControlNet model", str, _set("controlnet_model"), lambda: ["Auto", "None", *list_models(False)]),
+        ("ControlNet model", str, _set("controlnet_model"), lambda: controlnet_choices(list_models(False))),
     ]
 
 

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
-AUTO_MODEL = "Auto"
+AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fits the checkpoint
+NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
 KEEP_FIX_CHOICES = ("if good", "always")
 FIX_MODES = ("every hand", "hands that look wrong")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
+SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
+SAME_SAMPLER_LABELS = (SAME, SAME_SAMPLER, "Use same sampler")  # all read as SAME (the last is A1111's hires label)
 
 
 class SettingsError(ValueError):
@@ -41,7 +44,7 @@ class HandRefineSettings:
     controlnet_model: str = _knob(
         AUTO_MODEL, "model", "ControlNet model",
         "Depth ControlNet fed with the rendered hand depth. Auto: a model named *inpaint_depth_hand*, else a depth "
-        "model matching the checkpoint (SD1.5 / SDXL). None: plain inpainting.")
+        f"model matching the checkpoint (SD1.5 / SDXL). {NO_MODEL}: plain inpainting.")
     control_weight: float = _knob(
         0.55, "weight", "Control weight",
         "Strength of the hand-depth ControlNet. HandRefiner's authors recommend 0.4-0.8; 1.0 loses skin texture.",
@@ -81,7 +84,8 @@ class HandRefineSettings:
     steps: int = _knob(0, "steps", "Steps", "Sampling steps of the hand pass. 0: same as the image.", 0, 150, 1)
     cfg_scale: float = _knob(0.0, "cfg", "CFG scale", "CFG scale of the hand pass. 0: same as the image.",
                              0.0, 30.0, 0.5)
-    sampler: str = _knob(SAME, "sampler", "Sampler", "Sampler of the hand pass. Empty: same as the image.")
+    sampler: str = _knob(SAME, "sampler", "Sampler",
+                         f"Sampler of the hand pass. Empty or {SAME_SAMPLER!r}: same as the image.")
     prompt: str = _knob(SAME, "prompt", "Prompt", "Prompt of the hand pass. Empty: the image's own prompt.")
     negative_prompt: str = _knob(SAME, "neg", "Negative prompt",
                                  "Negative prompt of the hand pass. Empty: the image's own.")
@@ -116,6 +120,8 @@ class HandRefineSettings:
         "0..1) is below this.", 0.0, 1.0, 0.01)
 
     def __post_init__(self) -> None:
+        if self.sampler in SAME_SAMPLER_LABELS:
+            object.__setattr__(self, "sampler", SAME)  # the dropdown's label and the API's "" mean the same
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(f.default, float) and isinstance(value, int) and not isinstance(value, bool):

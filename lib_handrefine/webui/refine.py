@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,24 +21,12 @@ from ..plan import Plan, build_plan, plan_from_hands
 from ..schedule import ExpansionSchedule
 from ..settings import HandRefineSettings
 from . import environment
-from .controlnet import ControlNetBackend, choose_model, find_controlnet
-from .expansion import SCHEDULE_ATTR, PassSchedule
+from .controlnet import controlnet_backend, resolve_model, suspended_outer_controlnet
 from .inpaint import attach_scripts, build_pass, resolve_pass
+from .outcome import Outcome, SkipImage
+from .state import PassState
 
 log = logging.getLogger("handrefine")
-
-
-@dataclass
-class Outcome:
-    image: Image.Image
-    summary: str
-    changed: bool = False
-    debug: list[tuple[str, Image.Image]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-class SkipImage(Exception):
-    """A deliberate no-op (no suitable ControlNet and the settings say skip); the message says why."""
 
 
 def refine_image(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
@@ -84,35 +71,27 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
         return Outcome(image, _describe(plan, 0, None), debug=debug)
     shared.state.assign_current_image(Image.fromarray(draw_overlay(rgb, plan)))  # live preview shows detections
 
-    backend = find_controlnet(scripts.scripts_img2img)
-    model = None
+    backend = controlnet_backend()
+    model, why = resolve_model(settings, backend, environment.is_sdxl(), environment.skip_without_controlnet())
     warnings = list(plan.warnings)
-    if settings.controlnet_model != "None":
-        model = choose_model(settings.controlnet_model, backend.models(), environment.is_sdxl()) if backend else None
-        if model is None:
-            why = ("the ControlNet extension is not installed" if backend is None
-                   else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
-            if environment.skip_without_controlnet():
-                raise SkipImage(why)
-            warnings.append(f"{why}; inpainting without ControlNet")
-            environment.warn_once(f"HandRefine: {why}; hands are inpainted without ControlNet.")
+    if why:
+        warnings.append(f"{why}; inpainting without ControlNet")
+        environment.warn_once(f"HandRefine: {why}; hands are inpainted without ControlNet.")
     own_img2img = environment.own_script(scripts.scripts_img2img, own_script)
     shared.state.job_count += len(plan.regions)
-    resume_outer = _suspend_outer_controlnet(p)
     current = base
     fixed = 0
-    try:
+    with suspended_outer_controlnet(p):
         for i, region in enumerate(plan.regions):
             if shared.state.interrupted or shared.state.skipped:
                 break
             spec = resolve_pass(p, index, i, settings, current, region.mask, region.size)
-            p2 = build_pass(p, spec, settings)
+            schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
+                                         settings.expansion_free_steps) if settings.sequential_expansion else None
+            p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
             unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
             attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
                            backend.script if model else None, unit)
-            if settings.sequential_expansion:
-                setattr(p2, SCHEDULE_ATTR, PassSchedule(ExpansionSchedule(
-                    settings.expansion_ring, settings.expansion_release, settings.expansion_free_steps), region.cores))
             try:
                 processed = processing.process_images(p2)
             except Exception as exc:
@@ -126,13 +105,10 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
                 break  # a stopped pass returns a half-denoised image: keep what we had
             current = processed.images[0].convert("RGB")
             fixed += 1
-    finally:
-        resume_outer()
     if shared.state.interrupted or shared.state.skipped:
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    return Outcome(current if changed else image, _describe(plan, fixed, model, len(warnings)), changed, debug,
-                   warnings)
+    return Outcome(current if changed else image, _describe(plan, fixed, model, len(warnings)), changed, debug)
 
 
 def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSettings, kind: str) -> Plan:
@@ -164,26 +140,3 @@ def _debug_images(rgb: np.ndarray, plan: Plan) -> list[tuple[str, Image.Image]]:
         ("overlay", Image.fromarray(draw_overlay(rgb, plan))),
     ]
 
-
-def _suspend_outer_controlnet(p: Any):
-    """sd-webui-controlnet (A1111) hooks the UNet for the user's own units. Our nested pass restores that hook; if
-    more batches of the user's generation follow, hook it again afterwards. Forge patches per run: nothing to do."""
-    outer = find_controlnet(getattr(p, "scripts", None))
-    network = getattr(outer.script, "latest_network", None) if outer and outer.kind == "a1111" else None
-    if network is None:
-        return lambda: None
-    network.restore()
-
-    def resume() -> None:
-        last_in_batch = getattr(p, "batch_index", 0) >= getattr(p, "batch_size", 1) - 1
-        more_batches = getattr(p, "iteration", 0) < getattr(p, "n_iter", 1) - 1
-        if last_in_batch and more_batches:
-            outer.script.process(p, *p.script_args[outer.script.args_from:outer.script.args_to])
-
-    return resume
-
-
-def controlnet_backend() -> ControlNetBackend | None:
-    from modules import scripts
-
-    return find_controlnet(scripts.scripts_img2img)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .hooks import XYZ_ATTR
+from . import state
+from .controlnet import controlnet_choices
 
 PREFIX = "[HandRefine]"
 ON_OFF = ("On", "Off")
@@ -18,9 +19,7 @@ ON_OFF = ("On", "Off")
 
 def _set(name: str, convert=None):
     def apply(p: Any, value: Any, values: Any) -> None:
-        overrides = dict(getattr(p, XYZ_ATTR, None) or {})  # a new dict: the cell's p is a shallow copy
-        overrides[name] = convert(value) if convert else value
-        setattr(p, XYZ_ATTR, overrides)
+        state.add_xyz_override(p, name, convert(value) if convert else value)
 
     return apply
 
@@ -40,7 +39,7 @@ def axis_specs(list_models) -> list[tuple[str, type, Any, Any]]:
         ("Mask padding", int, _set("mask_padding"), None),
         ("Detection confidence", float, _set("detect_confidence"), None),
         ("Sequential mask expansion", str, _set("sequential_expansion", _on), lambda: list(ON_OFF)),
-        ("ControlNet model", str, _set("controlnet_model"), lambda: ["Auto", "None", *list_models(False)]),
+        ("ControlNet model", str, _set("controlnet_model"), lambda: controlnet_choices(list_models(False))),
     ]
 
 

@@ -8,6 +8,7 @@ from PIL import Image
 
 from lib_handrefine.plan import build_plan
 from lib_handrefine.settings import HandRefineSettings
+from lib_handrefine.webui import state
 
 from .conftest import MODELS, SCRIPT, args_with, changed, hand_image, harness, runner_for
 
@@ -187,7 +188,7 @@ def test_interrupt_during_our_pass_keeps_the_original(webui, monkeypatch):
     real = processing.process_images
 
     def interrupting(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             shared.state.interrupt()
         return real(p)
 
@@ -206,7 +207,7 @@ def test_api_list_and_dict_args_give_the_same_settings(webui):
     for args in (settings.to_args(), [{"enabled": True, "control_weight": 0.7, "mask_padding": 40, "seed": 9}]):
         harness.run_generation(runner, api_request=True, alwayson_scripts={"handrefine": {"args": args}},
                                init_images=[hand_image()], seed=3, steps=2)
-        seen.append(harness.last_p._handrefine_run.settings)
+        seen.append(state.run_of(harness.last_p).settings)
     assert seen[0] == seen[1] == settings
     assert [p2.seed for p2, _ in webui.passes] == [9, 9]
     assert [harness.controlnet_log()[i]["unit"].weight for i in range(2)] == [0.7, 0.7]
@@ -273,7 +274,7 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     calls = []
 
     def first_region_nans(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             calls.append(p)
             if len(calls) == 1:
                 raise devices.NansException("A tensor with all NaNs was produced in Unet.")

@@ -137,15 +137,6 @@ class HandRefineSettings:
         raise SettingsError(f"cannot read HandRefine settings from {type(value).__name__}")
 
     @classmethod
-    def from_args(cls, positional: Sequence[Any] = (), named: Mapping[str, Any] | None = None) -> HandRefineSettings:
-        names = field_names()
-        if len(positional) > len(names):
-            raise SettingsError(f"too many positional HandRefine arguments: {len(positional)} > {len(names)}")
-        values = dict(zip(names, positional))
-        values.update(named or {})
-        return cls.from_dict(values)
-
-    @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> HandRefineSettings:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - set(fields))
@@ -259,5 +250,3 @@ def _check(f: dataclasses.Field, v: Any) -> None:
     if choices and v not in choices:
         raise SettingsError(f"{f.name} must be one of {', '.join(choices)}; got {v!r}")
 
-
-DEFAULTS = HandRefineSettings()

@@ -82,3 +82,11 @@ def test_knob_lookup():
     assert knob("control_weight").metadata["max"] == 2.0
     with pytest.raises(SettingsError):
         knob("nope")
+
+
+def test_readme_settings_table_names_every_setting():
+    from .conftest import ROOT
+
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    for name in field_names():
+        assert any(f"`{name}`" in row.split("|")[1] for row in rows), f"README's settings table lacks {name}"

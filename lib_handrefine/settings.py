@@ -117,17 +117,19 @@ class HandRefineSettings:
         KEEP_FIX_CHOICES[0], "keep", "Keep the fix",
         "if good: each hand is detected again after its pass; a fix with no hand, a hand that does not match the "
         "one asked for, or a worse-looking hand is dropped and the original pixels stay. always: keep every fix.",
-        choices=KEEP_FIX_CHOICES)
+        choices=KEEP_FIX_CHOICES, axis=True)
     attempts: int = _knob(
         1, "attempts", "Attempts per region",
-        "Candidates per region, with consecutive seeds in one batch; the best good one is kept.", 1, 8, 1)
+        "Candidates per region, with consecutive seeds in one batch; the best good one is kept.", 1, 8, 1,
+        axis=True)
     fix_mode: str = _knob(
         FIX_MODES[0], "fix", "Fix",
-        "every hand, or only hands whose quality score on the original is below the threshold.", choices=FIX_MODES)
+        "every hand, or only hands whose quality score on the original is below the threshold.", choices=FIX_MODES,
+        axis=True)
     look_wrong_threshold: float = _knob(
         0.6, "wrong", "Looks-wrong threshold",
         "With 'hands that look wrong': fix hands whose quality (detection confidence and anatomical plausibility, "
-        "0..1) is below this.", 0.0, 1.0, 0.01)
+        "0..1) is below this.", 0.0, 1.0, 0.01, axis=True)
 
     def __post_init__(self) -> None:
         if self.sampler in SAME_SAMPLER_LABELS:

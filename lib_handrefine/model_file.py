@@ -105,12 +105,13 @@ def resolve_model_path(
     models_dir: str | Path | None = None,
     *,
     download: bool = True,
-    sources: ModelSources = DEFAULT_SOURCES,
+    sources: ModelSources | None = None,
     progress: bool = True,
     validate: Callable[[Path], None] | None = None,
     hint: str = ANY_HINT,
 ) -> Path:
     """The path of a usable hand_landmarker.task, obtaining one into `models_dir/handrefine/` if needed.
+    `sources`: where from (None: DEFAULT_SOURCES, looked up at call time).
 
     `hint` says how to point at a copy by hand (CLI_HINT, WEBUI_HINT). A failure to obtain the model is remembered
     for FAILURE_MEMO_SECONDS: within that time the same call raises the same error at once.
@@ -126,6 +127,7 @@ def resolve_model_path(
     if target.is_file():
         check_bundle(target)
         return target
+    sources = sources or DEFAULT_SOURCES
     key = (str(target), download, repr(sources), hint)
     with _failures_lock:
         memo = _failures.get(key)

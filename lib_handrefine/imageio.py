@@ -111,8 +111,9 @@ def reduce_factor(size: tuple[int, int], max_side: int | None) -> int:
     return max(1, math.ceil(max(size) / max_side))
 
 
-# modes Image.reduce() handles: one pass by an integer factor, no full-height intermediate like resize() makes
-_REDUCIBLE = {"L", "LA", "La", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "I", "F"}
+# modes Image.reduce() scales in one pass by an integer factor, with no whole-image copy (resize() makes a
+# full-height intermediate; reduce() itself converts RGBA / LA whole to premultiplied alpha first)
+_REDUCIBLE = {"L", "La", "RGB", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "I", "F"}
 
 
 def shrink(im: Image.Image, max_side: int | None) -> Image.Image:
@@ -123,8 +124,10 @@ def shrink(im: Image.Image, max_side: int | None) -> Image.Image:
         return im
     if im.mode in _REDUCIBLE:
         return im.reduce(factor)
-    if im.mode.startswith("I;16"):
-        return _reduce_16bit(im, factor)
+    if im.mode in ("RGBA", "LA"):
+        return _reduce_in_bands(im, factor, None)
+    if im.mode.startswith("I;16"):  # reduce() lacks 16-bit modes, resize() would widen the whole image to 32 bits
+        return _reduce_in_bands(im, factor, "I")
     size = (math.ceil(im.width / factor), math.ceil(im.height / factor))
     if im.mode in ("P", "PA", "1"):
         return im.resize(size, Image.NEAREST)
@@ -134,14 +137,18 @@ def shrink(im: Image.Image, max_side: int | None) -> Image.Image:
         return im.resize(size, Image.NEAREST)
 
 
-def _reduce_16bit(im: Image.Image, factor: int, band_bytes: int = 16 << 20) -> Image.Image:
-    """Image.reduce for 16-bit images, which it lacks (and resize() widens whole to 32 bits): band by band through
-    32-bit "I", so only one band of ~16 MB is ever wide."""
+def _reduce_in_bands(im: Image.Image, factor: int, work_mode: str | None, band_bytes: int = 16 << 20) -> Image.Image:
+    """Image.reduce band by band (each band converted to `work_mode` first if given), so whatever copy the
+    conversion or reduce() makes is one band of ~16 MB, never the whole image."""
     w, h = im.size
-    out = Image.new("I", (math.ceil(w / factor), math.ceil(h / factor)))
     rows = factor * max(1, band_bytes // (4 * w * factor))  # a multiple of factor: bands reduce like the whole
+    out = None
     for y in range(0, h, rows):
-        out.paste(im.crop((0, y, w, min(h, y + rows))).convert("I").reduce(factor), (0, y // factor))
+        band = im.crop((0, y, w, min(h, y + rows)))
+        small = (band.convert(work_mode) if work_mode else band).reduce(factor)
+        if out is None:
+            out = Image.new(small.mode, (math.ceil(w / factor), math.ceil(h / factor)))
+        out.paste(small, (0, y // factor))
     return out
 
 

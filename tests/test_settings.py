@@ -82,3 +82,15 @@ def test_knob_lookup():
     assert knob("control_weight").metadata["max"] == 2.0
     with pytest.raises(SettingsError):
         knob("nope")
+
+
+@pytest.mark.parametrize("value", ["nan", float("nan"), "inf", float("-inf"), "1e999"])
+@pytest.mark.parametrize("name", ["control_weight", "detect_confidence", "max_hands", "seed"])
+def test_non_finite_numbers_are_rejected_everywhere(name, value):
+    with pytest.raises(SettingsError, match=name):  # API / CLI (named values)
+        HandRefineSettings.from_any({name: value})
+    with pytest.raises(SettingsError, match=name):  # infotext paste
+        HandRefineSettings.from_infotext(f"{knob(name).metadata['key']}={value}")
+    if isinstance(value, float) and isinstance(knob(name).default, float):
+        with pytest.raises(SettingsError, match=f"{name} must be a finite number"):  # direct construction
+            HandRefineSettings(**{name: value})

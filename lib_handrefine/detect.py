@@ -10,6 +10,7 @@ overlap, preferring whole-image detections.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import threading
 import time
@@ -80,7 +81,7 @@ class DetectorError(RuntimeError):
 class HandDetector:
     """MediaPipe HandLandmarker wrapper; landmarker instances are pooled per (confidence, max hands)."""
 
-    def __init__(self, model_path: str | Path, workers: int = 2) -> None:
+    def __init__(self, model_path: str | Path, workers: int = 2, confidence: float = 0.5, max_hands: int = 8) -> None:
         self.model_path = Path(model_path)
         self._model = self.model_path.read_bytes()
         self._lock = threading.Lock()
@@ -88,8 +89,11 @@ class HandDetector:
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
         try:
-            with self._borrow(0.5, 2):  # load now, so a bad model fails here and not in the first image
-                pass
+            # load now, so a bad model fails here and not in the first image; one instance per worker, with the
+            # settings the first images will use (instances are pooled per setting)
+            with contextlib.ExitStack() as stack:
+                for _ in range(max(1, workers)):
+                    stack.enter_context(self._borrow(confidence, max_hands))
         except DetectorError:
             self.close()
             raise
@@ -256,14 +260,15 @@ _detector: HandDetector | None = None
 _detector_lock = threading.Lock()
 
 
-def get_detector(model_path: str | Path) -> HandDetector:
-    """The process-wide detector for `model_path`, created on first use and closed at interpreter exit."""
+def get_detector(model_path: str | Path, confidence: float = 0.5, max_hands: int = 8) -> HandDetector:
+    """The process-wide detector for `model_path`, created on first use (warmed up for `confidence` and `max_hands`)
+    and closed at interpreter exit."""
     global _detector
     with _detector_lock:
         if _detector is None or _detector.model_path != Path(model_path) or _detector._closed:
             if _detector is not None:
                 _detector.close()
-            _detector = HandDetector(model_path)
+            _detector = HandDetector(model_path, confidence=confidence, max_hands=max_hands)
         return _detector
 
 

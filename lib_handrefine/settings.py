@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -255,16 +256,21 @@ def _coerce(f: dataclasses.Field, v: Any) -> Any:
             if isinstance(v, bool):
                 raise ValueError(v)
             number = float(v)
-            if number != int(number):
+            if not math.isfinite(number) or number != int(number):
                 raise ValueError(v)
             return int(number)
         if kind is float:
             if isinstance(v, bool):
                 raise ValueError(v)
-            return float(v)
+            number = float(v)
+            if not math.isfinite(number):  # nan / inf pass every range check and make invalid JSON
+                raise SettingsError(f"{f.name} must be a finite number, got {v!r}")
+            return number
         if kind is str:
             return "" if v is None else str(v)
-    except (TypeError, ValueError):
+    except SettingsError:
+        raise
+    except (TypeError, ValueError, OverflowError):
         raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}") from None
     return v
 
@@ -273,6 +279,8 @@ def _check(f: dataclasses.Field, v: Any) -> None:
     kind = type(f.default)
     if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
         raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}")
+    if kind is float and not math.isfinite(v):
+        raise SettingsError(f"{f.name} must be a finite number, got {v!r}")
     lo, hi, choices = f.metadata["min"], f.metadata["max"], f.metadata["choices"]
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise SettingsError(f"{f.name} must be between {lo:g} and {hi:g}, got {v!r}")

@@ -90,3 +90,15 @@ def test_readme_settings_table_names_every_setting():
     rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
     for name in field_names():
         assert any(f"`{name}`" in row.split("|")[1] for row in rows), f"README's settings table lacks {name}"
+
+
+@pytest.mark.parametrize("value", ["nan", float("nan"), "inf", float("-inf"), "1e999"])
+@pytest.mark.parametrize("name", ["control_weight", "detect_confidence", "max_hands", "seed"])
+def test_non_finite_numbers_are_rejected_everywhere(name, value):
+    with pytest.raises(SettingsError, match=name):  # API / CLI (named values)
+        HandRefineSettings.from_any({name: value})
+    with pytest.raises(SettingsError, match=name):  # infotext paste
+        HandRefineSettings.from_infotext(f"{knob(name).metadata['key']}={value}")
+    if isinstance(value, float) and isinstance(knob(name).default, float):
+        with pytest.raises(SettingsError, match=f"{name} must be a finite number"):  # direct construction
+            HandRefineSettings(**{name: value})

@@ -14,6 +14,7 @@ from .box_detector import BoxDetector
 from .box_hands import BoxHand, find_hands
 from .depth import HandDepth, render_depth
 from .detect import Hand, HandDetector
+from .fixcheck import hand_quality
 from .masks import (
     Region,
     box_mask,
@@ -25,7 +26,7 @@ from .masks import (
     scaled_padding,
     union_box,
 )
-from .settings import HandRefineSettings
+from .settings import FIX_MODES, HandRefineSettings
 
 SMALL_HAND_PX = 60  # HandRefiner's documented lower limit for its SD1.5 model
 NATIVE_RESOLUTION = {"sd1": 512, "sd2": 768, "sdxl": 1024}
@@ -65,7 +66,7 @@ class Plan:
         return {
             "width": self.width,
             "height": self.height,
-            "hands": [h.to_json() for h in self.hands],
+            "hands": [{**h.to_json(), "quality": round(hand_quality(h), 3)} for h in self.hands],
             "boxes": [b.to_json() for b in self.boxes],
             "regions": [r.to_json() for r in self.regions],
             "skipped": list(self.skipped),
@@ -108,9 +109,13 @@ def plan_from_hands(
     skipped: list[dict] = []
     hands: list[Hand] = []
     box_hands: list[BoxHand] = []
+    only_wrong = settings.fix_mode == FIX_MODES[1]
     for item in [*found, *boxes]:
         if settings.min_hand_size and item.extent < settings.min_hand_size:
             skipped.append({"bbox": list(item.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
+        elif only_wrong and isinstance(item, Hand) and (quality := hand_quality(item)) >= settings.look_wrong_threshold:
+            skipped.append({"bbox": list(item.bbox), "reason": f"looks right (quality {quality:.2f} >= "
+                                                               f"{settings.look_wrong_threshold:g})"})
         else:
             (box_hands if isinstance(item, BoxHand) else hands).append(item)
     t1 = time.perf_counter()

@@ -8,14 +8,14 @@ from typing import Any
 from ..box_detector import BoxDetector, get_box_detector
 from ..box_model_file import resolve_detector_model
 from ..model_file import resolve_model_path
-from ..settings import HandRefineSettings
+from ..settings import AUTO_MODEL, HandRefineSettings
 
 SECTION = ("handrefine", "HandRefine")
 NO_CONTROLNET_CHOICES = ("Inpaint without ControlNet", "Skip the hand fix")
 OPTION_DEFAULTS: dict[str, Any] = {
     "handrefine_model_path": "",
     "handrefine_allow_download": True,
-    "handrefine_default_controlnet_model": "Auto",
+    "handrefine_default_controlnet_model": AUTO_MODEL,
     "handrefine_without_controlnet": NO_CONTROLNET_CHOICES[0],
     "handrefine_save_before": False,
     "handrefine_save_debug": False,

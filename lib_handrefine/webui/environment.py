@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..box_detector import BoxDetector, get_box_detector
+from ..box_model_file import resolve_detector_model
 from ..model_file import resolve_model_path
-from ..settings import AUTO_MODEL
+from ..settings import AUTO_MODEL, HandRefineSettings
 
 SECTION = ("handrefine", "HandRefine")
 NO_CONTROLNET_CHOICES = ("Inpaint without ControlNet", "Skip the hand fix")
@@ -33,6 +35,18 @@ def hand_model_path() -> Path:
 
     explicit = opt("handrefine_model_path") or getattr(shared.cmd_opts, "handrefine_hand_landmarker", None)
     return resolve_model_path(explicit or None, paths.models_path, download=bool(opt("handrefine_allow_download")))
+
+
+def box_detector(settings: HandRefineSettings) -> BoxDetector | None:
+    """The anime hand detector when the settings choose it: their model file, else models/handrefine/ (downloaded
+    on first use if downloads are allowed)."""
+    if not settings.uses_box_detector:
+        return None
+    from modules import paths
+
+    path = resolve_detector_model(settings.detector_model or None, paths.models_path,
+                                  download=bool(opt("handrefine_allow_download")))
+    return get_box_detector(path)
 
 
 def is_sdxl() -> bool:

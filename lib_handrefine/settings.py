@@ -18,6 +18,8 @@ from typing import Any
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
 AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fits the checkpoint
 NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
+KEEP_FIX_CHOICES = ("if good", "always")
+FIX_MODES = ("every hand", "hands that look wrong")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
 SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
 SAME_SAMPLER_LABELS = (SAME, SAME_SAMPLER, "Use same sampler")  # all read as SAME (the last is A1111's hires label)
@@ -111,6 +113,21 @@ class HandRefineSettings:
                                      "Share of the masked steps over which the ring is released.", 0.05, 1.0, 0.05)
     expansion_free_steps: int = _knob(2, "free", "Unmasked final steps",
                                       "Last steps that run with no mask at all (the paper uses 2).", 0, 10, 1)
+    keep_fix: str = _knob(
+        KEEP_FIX_CHOICES[0], "keep", "Keep the fix",
+        "if good: each hand is detected again after its pass; a fix with no hand, a hand that does not match the "
+        "one asked for, or a worse-looking hand is dropped and the original pixels stay. always: keep every fix.",
+        choices=KEEP_FIX_CHOICES)
+    attempts: int = _knob(
+        1, "attempts", "Attempts per region",
+        "Candidates per region, with consecutive seeds in one batch; the best good one is kept.", 1, 8, 1)
+    fix_mode: str = _knob(
+        FIX_MODES[0], "fix", "Fix",
+        "every hand, or only hands whose quality score on the original is below the threshold.", choices=FIX_MODES)
+    look_wrong_threshold: float = _knob(
+        0.6, "wrong", "Looks-wrong threshold",
+        "With 'hands that look wrong': fix hands whose quality (detection confidence and anatomical plausibility, "
+        "0..1) is below this.", 0.0, 1.0, 0.01)
 
     def __post_init__(self) -> None:
         if self.sampler in SAME_SAMPLER_LABELS:

@@ -14,13 +14,15 @@ import numpy as np
 from PIL import Image
 
 from ..depth import depth_to_rgb
-from ..detect import get_detector
+from ..detect import Hand, HandDetector, get_detector
+from ..fixcheck import CandidateVerdict, HandScore, best_candidate, judge_candidate, score_hand, whole_image_pass
 from ..imageio import to_rgb_array
-from ..overlay import draw_overlay
+from ..overlay import annotate, draw_overlay
 from ..plan import Plan, build_plan, plan_from_hands
 from ..schedule import ExpansionSchedule
-from ..settings import HandRefineSettings
+from ..settings import KEEP_FIX_CHOICES, HandRefineSettings
 from . import environment
+from .candidates import sample_candidates
 from .controlnet import controlnet_backend, resolve_model, suspended_outer_controlnet
 from .inpaint import attach_scripts, build_pass, resolve_pass
 from .outcome import Outcome, SkipImage
@@ -57,7 +59,7 @@ def _report(message: str) -> None:
 
 def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
             user_mask: Image.Image | None) -> Outcome:
-    from modules import processing, scripts, shared
+    from modules import scripts, shared
 
     rgb = to_rgb_array(image)
     detector = get_detector(environment.hand_model_path())
@@ -79,36 +81,81 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
         environment.warn_once(f"HandRefine: {why}; hands are inpainted without ControlNet.")
     own_img2img = environment.own_script(scripts.scripts_img2img, own_script)
     shared.state.job_count += len(plan.regions)
+    check = settings.keep_fix != KEEP_FIX_CHOICES[1] or settings.attempts > 1  # "always" with one try: no scoring
     current = base
     fixed = 0
+    hand_lines: list[str] = []
     with suspended_outer_controlnet(p):
         for i, region in enumerate(plan.regions):
-            if shared.state.interrupted or shared.state.skipped:
+            if _stopped():
                 break
-            spec = resolve_pass(p, index, i, settings, current, region.mask, region.size)
-            schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
-                                         settings.expansion_free_steps) if settings.sequential_expansion else None
-            p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
             unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
-            attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
-                           backend.script if model else None, unit)
+
+            def build(seed_offset: int, batch: int, i: int = i, region: Any = region, unit: Any = unit,
+                      start: Image.Image = current) -> Any:
+                spec = resolve_pass(p, index, i, settings, start, region.mask, region.size)
+                if spec.seed >= 0:
+                    spec.seed += seed_offset
+                schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
+                                             settings.expansion_free_steps) if settings.sequential_expansion else None
+                p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
+                p2.batch_size = batch
+                attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
+                               backend.script if model else None, unit)
+                return p2
+
+            targets = [plan.hands[h] for h in region.hands]
+            before = _score_before(to_rgb_array(current), targets, detector) if check else []
             try:
-                processed = processing.process_images(p2)
+                candidates = sample_candidates(build, settings.attempts)
             except Exception as exc:
                 if type(exc).__name__ != "NansException":
                     raise
                 warnings.append(f"region {i}: the model produced NaNs; region left as it was")  # next region may work
                 continue
-            finally:
-                p2.close()
-            if shared.state.interrupted or shared.state.skipped or not processed.images:
+            if _stopped() or not candidates:
                 break  # a stopped pass returns a half-denoised image: keep what we had
-            current = processed.images[0].convert("RGB")
-            fixed += 1
-    if shared.state.interrupted or shared.state.skipped:
+            if not check:
+                current, fixed = candidates[0], fixed + 1
+                continue
+            verdicts = [judge_candidate(k, to_rgb_array(c), targets, before, detector)
+                        for k, c in enumerate(candidates)]
+            best = best_candidate(verdicts)
+            keep = best.good or settings.keep_fix == KEEP_FIX_CHOICES[1]
+            if keep:
+                current, fixed = candidates[best.index], fixed + 1
+            hand_lines += [v.describe(h + 1, keep) for h, v in zip(region.hands, best.hands)]
+            if settings.debug_images:
+                debug += _candidate_images(i, region.crop, candidates, verdicts)
+    if _stopped():
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    return Outcome(current if changed else image, _describe(plan, fixed, model, len(warnings)), changed, debug)
+    summary = "; ".join([_describe(plan, fixed, model, len(warnings)), *hand_lines])
+    return Outcome(current if changed else image, summary, changed, debug)
+
+
+def _stopped() -> bool:
+    from modules import shared
+
+    return bool(shared.state.interrupted or shared.state.skipped)
+
+
+def _score_before(rgb: np.ndarray, targets: list[Hand], detector: HandDetector) -> list[HandScore]:
+    """Each hand of a region as the check sees it before the pass (the same re-detection as after it)."""
+    whole = whole_image_pass(rgb, detector)
+    return [score_hand(rgb, target, detector, whole) for target in targets]
+
+
+def _candidate_images(region: int, crop: tuple[int, int, int, int], candidates: list[Image.Image],
+                      verdicts: list[CandidateVerdict]) -> list[tuple[str, Image.Image]]:
+    """Each candidate's region with its verdict written on it, for the debug gallery."""
+    out = []
+    for picture, verdict in zip(candidates, verdicts):
+        scores = ", ".join(f"m {v.match:.2f} q {v.quality_after:.2f}" if v.match is not None else "no hand"
+                           for v in verdict.hands)
+        label = f"region {region + 1} #{verdict.index + 1}: {'good' if verdict.good else 'rejected'} ({scores})"
+        out.append((label, annotate(picture.crop(crop), label)))
+    return out
 
 
 def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSettings, kind: str) -> Plan:
@@ -120,13 +167,12 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
 
 
 def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
+    skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
     if not plan.hands:
-        return "no hands found" + (f", {len(plan.skipped)} too small" if plan.skipped else "")
+        return "no hands to fix" + skipped if plan.skipped else "no hands found"
     if not plan.regions:
-        return f"{len(plan.hands)} hand(s), none to fix"
-    text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed"
-    if plan.skipped:
-        text += f", {len(plan.skipped)} skipped (too small)"
+        return f"{len(plan.hands)} hand(s), none to fix" + skipped
+    text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed" + skipped
     text += f", ControlNet {model}" if model else ", no ControlNet"
     if warnings:
         text += f", {warnings} warning(s)"

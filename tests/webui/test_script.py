@@ -42,6 +42,11 @@ class HandPhoto:
         return HandPhotoScript
 
 
+def args_always(runner, **settings):
+    """Keep every fix: these tests are about the pass mechanics, and the double's sampler draws no hand."""
+    return args_with(runner, keep_fix="always", **settings)
+
+
 def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
     from lib_handrefine.detect import get_detector
 
@@ -53,7 +58,7 @@ def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
 def test_img2img_fix_hands_only(webui):
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), prompt="a man", negative_prompt="ugly",
+    processed = harness.run_generation(runner, args_always(runner), prompt="a man", negative_prompt="ugly",
                                        init_images=[image], seed=5, steps=4, width=512, height=512)
     out = processed.images[0]
     assert out.size == image.size
@@ -100,7 +105,7 @@ def test_img2img_fix_hands_only(webui):
 def test_txt2img_fixes_every_image_of_a_batch(webui):
     runner_for(True)  # the WebUI always builds both tabs; the nested passes use img2img's scripts
     runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
-    processed = harness.run_generation(runner, args_with(runner), prompt="a woman", seed=100, steps=3,
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=3,
                                        width=384, height=512, batch_size=2, n_iter=2)
     first = processed.index_of_first_image
     assert len(processed.images) == first + 4  # a grid comes first
@@ -138,7 +143,7 @@ def test_without_controlnet_extension_inpaints_plainly_and_says_so(webui):
     shared.opts.data["handrefine_model_path"] = webui_model()
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=512, height=512)
     assert changed(processed.images[0], image).any()
     assert len(webui.passes) == 1
@@ -222,7 +227,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
     mask = Image.new("L", image.size, 0)
     x0, y0, x1, y1 = target.bbox
     mask.paste(255, (x0 + 10, y0 + 10, x0 + 30, y0 + 30))
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], mask=mask,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], mask=mask,
                                        inpaint_full_res=False, seed=1, steps=2, width=image.size[0],
                                        height=image.size[1])
     assert len(webui.passes) == 1
@@ -233,7 +238,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
 
 def test_debug_images_join_the_gallery(webui):
     runner = runner_for(True)
-    processed = harness.run_generation(runner, args_with(runner, debug_images=True), init_images=[hand_image()],
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), init_images=[hand_image()],
                                        seed=1, steps=2)
     assert len(processed.images) == 4 and len(processed.infotexts) == 4
     depth = np.asarray(processed.images[1])
@@ -283,7 +288,7 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     monkeypatch.setattr(processing, "process_images", first_region_nans)
     runner = runner_for(True)
     image = hand_image("c01_photo_fullbody_stretch.jpg")  # two separate regions
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=image.size[0], height=image.size[1])
     assert len(calls) == 2
     assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]

@@ -76,8 +76,8 @@ def test_forge_builtin_controlnet_gets_our_unit(webui):
     forge_names = importlib.import_module("lib_controlnet.global_state").get_all_controlnet_names()
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
-                                       width=512, height=512)
+    processed = harness.run_generation(runner, args_with(runner, keep_fix="always"), init_images=[image], seed=1,
+                                       steps=2, width=512, height=512)  # always: the double's sampler draws no hand
     log = harness.controlnet_log()
     assert len(log) == 1 and len(webui.passes) == 1
     unit = log[0]["unit"]
@@ -122,3 +122,25 @@ def test_sdxl_checkpoint_gets_an_xl_depth_model_and_native_size(webui):
     assert p2.width * p2.height >= 0.8 * 1024 * 1024  # SDXL's native pass size
     assert "ControlNet diffusers_xl_depth_full" in processed.infotexts[0]
     assert np.asarray(log[0]["detected_map"]).shape[:2] == (p2.height, p2.width)
+
+
+def _model_dropdown(runner):
+    from lib_handrefine.settings import field_names
+
+    me = harness.script_of(runner, "HandRefine")
+    return me.controls[field_names().index("controlnet_model")]
+
+
+@pytest.mark.parametrize("forge", [False, True])
+def test_txt2img_lists_models_before_the_img2img_tab_exists(webui, forge):
+    from modules import scripts
+
+    if forge:
+        _forge_webui()
+    listed = importlib.import_module("lib_controlnet.global_state").get_all_controlnet_names() if forge \
+        else harness.controlnet_external_code().get_models()
+    expected = [m for m in listed if m != "None"]
+    runner = runner_for(False)  # the WebUI builds txt2img's UI first
+    assert scripts.scripts_img2img is None
+    assert list(_model_dropdown(runner).choices) == ["Auto", "None", *expected]
+    assert len(expected) == 2

@@ -20,7 +20,8 @@ class HandPhoto:
     photo = "c07_photo_woman_lying.jpeg"
 
     @staticmethod
-    def make():
+    def make(photos: list[str] | None = None):
+        """photos: one file per image of the generation (by its generation-wide index); default: all `photo`."""
         from modules import scripts
 
         class HandPhotoScript(scripts.Script):
@@ -36,8 +37,10 @@ class HandPhoto:
             def postprocess_batch(self, p, *args, images, batch_number):
                 import torch
 
-                photo = np.asarray(hand_image(HandPhoto.photo).resize((p.width, p.height)), np.float32) / 255
-                images[:] = torch.from_numpy(photo).permute(2, 0, 1)[None]
+                for i in range(len(images)):
+                    name = photos[batch_number * p.batch_size + i] if photos else HandPhoto.photo
+                    photo = np.asarray(hand_image(name).resize((p.width, p.height)), np.float32) / 255
+                    images[i] = torch.from_numpy(photo).permute(2, 0, 1)
 
         return HandPhotoScript
 
@@ -116,6 +119,25 @@ def test_txt2img_fixes_every_image_of_a_batch(webui):
     for image, info in zip(processed.images[first:], processed.infotexts[first:]):
         assert changed(image, photo).any()
         assert "2 hand(s), 1/1 region(s) fixed" in info
+
+
+def test_each_image_of_later_batches_gets_its_own_result(webui):
+    from modules import images, shared
+
+    shared.opts.data["samples_save"] = True
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([HandPhoto.photo, cat, cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=2, width=384,
+                                       height=512, batch_size=2, n_iter=2, do_not_save_samples=False)
+    first = processed.index_of_first_image
+    results = [t.split("HandRefine result: ")[1] for t in processed.infotexts[first:]]
+    assert ["no hands found" in r for r in results] == [False, True, True, False]
+    # the saved files' PNG info and the images' own parameters say the same
+    saved = [s["info"] for s in images.saved_images if not s["grid"] and s["basename"] != "grid"]
+    assert [("no hands found" in t) for t in saved[-4:]] == [False, True, True, False]
+    assert [("no hands found" in im.info["parameters"]) for im in processed.images[first:]] == [False, True, True,
+                                                                                                 False]
 
 
 def test_no_hands_is_a_quiet_no_op(webui):

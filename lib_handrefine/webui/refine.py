@@ -130,7 +130,7 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     if _stopped():
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    summary = "; ".join([_describe(plan, fixed, model, len(warnings)), *hand_lines])
+    summary = "; ".join([_describe(plan, fixed, model), *hand_lines, *(f"warning: {w}" for w in warnings)])
     return Outcome(current if changed else image, summary, changed, debug)
 
 
@@ -166,7 +166,7 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
     return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0))
 
 
-def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
+def _describe(plan: Plan, fixed: int, model: str | None) -> str:
     skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
     if not plan.hands:
         return "no hands to fix" + skipped if plan.skipped else "no hands found"
@@ -174,8 +174,6 @@ def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> s
         return f"{len(plan.hands)} hand(s), none to fix" + skipped
     text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed" + skipped
     text += f", ControlNet {model}" if model else ", no ControlNet"
-    if warnings:
-        text += f", {warnings} warning(s)"
     return text
 
 

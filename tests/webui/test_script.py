@@ -180,6 +180,22 @@ def webui_model() -> str:
     return str(MODEL)
 
 
+def test_warnings_are_spelled_out_in_console_and_infotext(webui, capsys):
+    harness.set_controlnet_models([])  # default option: inpaint without ControlNet, with a warning
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_always(runner), init_images=[hand_image()], seed=1, steps=2)
+    why = "no suitable ControlNet model (asked for 'Auto'); inpainting without ControlNet"
+    result = processed.infotexts[0].split("HandRefine result: ")[1]
+    assert "warning(s)" not in result and why in result
+    image_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("HandRefine: image 0"))
+    assert why in image_line
+    # the infotext still parses back into its entries
+    from modules import infotext_utils
+
+    params = infotext_utils.parse_generation_parameters(processed.infotexts[0])
+    assert why in params["HandRefine result"] and "weight=0.55" in params["HandRefine"]
+
+
 def test_missing_controlnet_model_can_skip(webui):
     from modules import shared
 

@@ -331,3 +331,37 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     assert len(calls) == 2
     assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]
     assert changed(processed.images[0], image).any()
+
+
+def test_missing_hand_model_is_one_clean_line_and_no_retry_storm(webui, monkeypatch, capsys):
+    from modules import shared
+
+    from lib_handrefine.model_file import ModelFileError
+    from lib_handrefine.webui import environment
+
+    calls = []
+
+    def offline(explicit, models_dir, download=True, **kwargs):
+        calls.append(explicit)
+        raise ModelFileError("HandRefine needs the MediaPipe hand model, but downloading it failed: no network")
+
+    monkeypatch.setattr(environment, "resolve_model_path", offline)
+    monkeypatch.setattr(environment, "_model_failures", {}, raising=False)
+    shared.opts.data["handrefine_model_path"] = ""
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image, image], batch_size=2, n_iter=2,
+                                       seed=1, steps=2)
+    assert len(calls) == 1, "the failure is remembered for the following images"
+    first = processed.index_of_first_image
+    assert len(processed.images) == first + 4 and webui.passes == []
+    assert all(np.array_equal(np.asarray(im), np.asarray(image)) for im in processed.images[first:])
+    for info in processed.infotexts[first:]:
+        assert "HandRefine result: \"skipped: HandRefine needs the MediaPipe hand model" in info
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "ModelFileError" not in out + err
+    assert sum("downloading it failed: no network" in line for line in out.splitlines()) == 4  # one line per image
+    # a changed setting is tried at once
+    shared.opts.data["handrefine_model_path"] = "/elsewhere/hand_landmarker.task"
+    harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
+    assert calls == [None, "/elsewhere/hand_landmarker.task"]

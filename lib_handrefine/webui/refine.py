@@ -143,7 +143,7 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     if _stopped():
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    summary = "; ".join([_describe(plan, fixed, model, len(warnings)), *hand_lines])
+    summary = "; ".join([_describe(plan, fixed, model), *hand_lines, *(f"warning: {w}" for w in warnings)])
     return Outcome(current if changed else image, summary, changed, debug)
 
 
@@ -190,7 +190,7 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
     return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0), boxes)
 
 
-def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
+def _describe(plan: Plan, fixed: int, model: str | None) -> str:
     found = len(plan.hands) + len(plan.boxes)
     skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
     if not found:
@@ -202,8 +202,6 @@ def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> s
     box_only = sum(r.box_only for r in plan.regions)
     if box_only:
         text += f", {box_only} region(s) box-only (no landmarks, no ControlNet)"
-    if warnings:
-        text += f", {warnings} warning(s)"
     return text
 
 

@@ -111,8 +111,7 @@ def inspect(args: argparse.Namespace) -> int:
             if not args.quiet:
                 _progress(n, len(scan.files), path.name)
             try:
-                report["images"].append(inspect_one(path, out, names[path], settings, detector, args,
-                                                      box_detector))
+                report["images"].append(inspect_one(path, out, names[path], settings, detector, args, box_detector))
             except Exception as exc:  # one bad file never stops the batch
                 why = str(exc) if isinstance(exc, (ImageLoadError, OSError)) else f"{type(exc).__name__}: {exc}"
                 report["failed"].append({"image": str(path), "error": why})

@@ -113,7 +113,8 @@ def plan_from_hands(
     for item in [*found, *boxes]:
         if settings.min_hand_size and item.extent < settings.min_hand_size:
             skipped.append({"bbox": list(item.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
-        elif only_wrong and isinstance(item, Hand) and (quality := hand_quality(item)) >= settings.look_wrong_threshold:
+        elif (only_wrong and isinstance(item, Hand)
+              and (quality := hand_quality(item)) >= settings.look_wrong_threshold):
             skipped.append({"bbox": list(item.bbox), "reason": f"looks right (quality {quality:.2f} >= "
                                                                f"{settings.look_wrong_threshold:g})"})
         else:

@@ -29,13 +29,7 @@ class ControlNetBackend:
     none_module: str
 
     def models(self, refresh: bool = False) -> list[str]:
-        if self.kind == "forge":
-            from lib_controlnet import global_state
-
-            if refresh and hasattr(global_state, "update_controlnet_filenames"):
-                global_state.update_controlnet_filenames()
-            return [m for m in global_state.get_all_controlnet_names() if m and m != "None"]
-        return [m for m in self.api.get_models(update=refresh) if m and m != "None"]
+        return list_models(refresh)
 
     def unit(self, model: str, depth_rgb: np.ndarray, settings: HandRefineSettings) -> Any:
         fields = {
@@ -59,6 +53,23 @@ class ControlNetBackend:
             return self.api.ControlNetUnit(**fields)
         return fields
 
+
+
+def list_models(refresh: bool = False) -> list[str]:
+    """Installed ControlNet models, from the extension's own global list rather than a tab's script runner: the
+    WebUI builds txt2img's UI before img2img's runner exists. [] without a ControlNet extension."""
+    try:
+        forge = importlib.import_module("lib_controlnet.global_state")
+    except ImportError:
+        forge = None
+    if forge is not None:
+        if refresh and hasattr(forge, "update_controlnet_filenames"):
+            forge.update_controlnet_filenames()
+        names = forge.get_all_controlnet_names()
+    else:
+        api = _a1111_external_code(None)
+        names = api.get_models(update=refresh) if api is not None else []
+    return [m for m in names if m and m != "None"]  # "None" here is the extension's own no-model entry
 
 
 def controlnet_backend() -> ControlNetBackend | None:
@@ -91,8 +102,9 @@ def _title(script: Any) -> str:
         return ""
 
 
-def _a1111_external_code(script: Any) -> Any | None:
-    """sd-webui-controlnet's external_code, as its own scripts imported it (so its global model list is shared)."""
+def _a1111_external_code(script: Any | None) -> Any | None:
+    """sd-webui-controlnet's external_code, as its own scripts imported it (so its global model list is shared);
+    failing that, imported from the folder of its `script`."""
     for name in ("scripts.external_code", "internal_controlnet.external_code"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "get_models"):

@@ -13,9 +13,18 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..box_detector import BoxDetector
 from ..depth import depth_to_rgb
 from ..detect import Hand, HandDetector, get_detector
-from ..fixcheck import CandidateVerdict, HandScore, best_candidate, judge_candidate, score_hand, whole_image_pass
+from ..fixcheck import (
+    CandidateVerdict,
+    HandScore,
+    best_candidate,
+    judge_box,
+    judge_candidate,
+    score_hand,
+    whole_image_pass,
+)
 from ..imageio import to_rgb_array
 from ..overlay import annotate, draw_overlay
 from ..plan import Plan, build_plan, plan_from_hands
@@ -64,7 +73,8 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     rgb = to_rgb_array(image)
     detector = get_detector(environment.hand_model_path())
     kind = environment.model_kind()
-    plan = build_plan(rgb, settings, detector, kind, environment.box_detector(settings))
+    box_detector = environment.box_detector(settings)
+    plan = build_plan(rgb, settings, detector, kind, box_detector)
     if user_mask is not None:
         plan = _hands_touching(plan, user_mask, settings, kind)
     base = Image.fromarray(rgb)
@@ -117,22 +127,23 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
                 continue
             if _stopped() or not candidates:
                 break  # a stopped pass returns a half-denoised image: keep what we had
-            if not check or not targets:  # box-only: MediaPipe sees no hand there to judge, before or after
+            if not check:
                 current, fixed = candidates[0], fixed + 1
                 continue
-            verdicts = [judge_candidate(k, to_rgb_array(c), targets, before, detector)
+            verdicts = [_judge(k, to_rgb_array(c), plan, region, targets, before, detector, box_detector)
                         for k, c in enumerate(candidates)]
             best = best_candidate(verdicts)
             keep = best.good or settings.keep_fix == KEEP_FIX_CHOICES[1]
             if keep:
                 current, fixed = candidates[best.index], fixed + 1
-            hand_lines += [v.describe(h + 1, keep) for h, v in zip(region.hands, best.hands)]
+            numbers = [h + 1 for h in region.hands] + [len(plan.hands) + b + 1 for b in region.boxes]
+            hand_lines += [v.describe(n, keep) for n, v in zip(numbers, best.hands)]
             if settings.debug_images:
                 debug += _candidate_images(i, region.crop, candidates, verdicts)
     if _stopped():
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    summary = "; ".join([_describe(plan, fixed, model, len(warnings)), *hand_lines])
+    summary = "; ".join([_describe(plan, fixed, model), *hand_lines, *(f"warning: {w}" for w in warnings)])
     return Outcome(current if changed else image, summary, changed, debug)
 
 
@@ -140,6 +151,16 @@ def _stopped() -> bool:
     from modules import shared
 
     return bool(shared.state.interrupted or shared.state.skipped)
+
+
+def _judge(index: int, candidate: np.ndarray, plan: Plan, region: Any, targets: list[Hand], before: list[HandScore],
+           detector: HandDetector, box_detector: BoxDetector | None) -> CandidateVerdict:
+    """A candidate's verdict: each landmark hand of the region, then each box-only hand."""
+    verdict = judge_candidate(index, candidate, targets, before, detector)
+    for b in region.boxes:
+        box = plan.boxes[b]
+        verdict.hands.append(judge_box(candidate, box.box, box.score, box_detector))
+    return verdict
 
 
 def _score_before(rgb: np.ndarray, targets: list[Hand], detector: HandDetector) -> list[HandScore]:
@@ -169,9 +190,9 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
     return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0), boxes)
 
 
-def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
-    skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
+def _describe(plan: Plan, fixed: int, model: str | None) -> str:
     found = len(plan.hands) + len(plan.boxes)
+    skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
     if not found:
         return "no hands to fix" + skipped if plan.skipped else "no hands found"
     if not plan.regions:
@@ -181,8 +202,6 @@ def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> s
     box_only = sum(r.box_only for r in plan.regions)
     if box_only:
         text += f", {box_only} region(s) box-only (no landmarks, no ControlNet)"
-    if warnings:
-        text += f", {warnings} warning(s)"
     return text
 
 

@@ -32,7 +32,7 @@ def test_box_only_region_gets_no_controlnet_unit(webui, tmp_path, keep_fix):
     box_pass = webui.passes[2][0]
     x0, y0, x1, y1 = SKY
     assert np.asarray(box_pass.image_mask)[(y0 + y1) // 2, (x0 + x1) // 2] == 255  # the sky box is the mask
-    # kept also under "if good": the check has no landmarks to judge a box-only hand by, before or after
+    # kept also under "if good": the box detector finds a hand in the box again after the fix
     assert changed(processed.images[0], image)[y0:y1, x0:x1].any()
     info = processed.infotexts[0]
     assert "3 hand(s), " + ("3/3 region(s) fixed" if keep_fix == "always" else "") in info

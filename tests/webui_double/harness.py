@@ -41,6 +41,7 @@ from modules.api import api  # noqa: E402
 CN_DIR = DOUBLE_ROOT / "extensions" / "sd-webui-controlnet"
 FORGE_CN_DIR = DOUBLE_ROOT / "forge" / "extensions-builtin" / "sd_forge_controlnet"
 PROCESSING_SCRIPTS_DIR = DOUBLE_ROOT / "modules" / "processing_scripts"
+DEFAULT_FORGE_MODELS = ["control_sd15_inpaint_depth_hand_fp16", "control_v11f1p_sd15_depth"]
 
 last_p: processing.StableDiffusionProcessing | None = None
 """The processing object of the most recent run_generation() call."""
@@ -52,12 +53,15 @@ def _is_builtin(data: scripts.ScriptClassData) -> bool:
 
 
 def reset_webui(
-    *, controlnet: bool = True, xyz: bool = True, builtin_ui_scripts: bool = True, sd_model: str = "sd15"
+    *, controlnet: bool = True, xyz: bool = True, builtin_ui_scripts: bool = True, sd_model: str = "sd15",
+    forge_controlnet: bool = False,
 ) -> None:
     """Fresh opts/cmd_opts/state/callbacks/script registry, then "load" root, extension and built-in scripts.
 
     Everything is reset in place, so modules that did ``from modules.shared import opts, state`` stay valid.
     sd_model: "sd15", "sd15-inpainting" (conditioning_key "hybrid"), "sdxl" or "sdxl-inpainting".
+    forge_controlnet: Forge's built-in ControlNet (``lib_controlnet`` importable, its "ControlNet" script loaded)
+    instead of sd-webui-controlnet, which Forge force-disables (so ``controlnet`` is then ignored).
     """
     global _ui_callbacks_fired, last_p
     disable_forge_mode()
@@ -87,7 +91,13 @@ def reset_webui(
     last_p = None
     if xyz:
         scripts.load_script_file(str(DOUBLE_ROOT / "scripts" / "xyz_grid.py"), scripts.paths.script_path)
-    if controlnet:
+    if forge_controlnet:
+        enable_forge_mode()
+        forge_state = importlib.import_module("lib_controlnet.global_state")
+        forge_state.double_log.clear()
+        forge_state.set_double_models(DEFAULT_FORGE_MODELS)
+        scripts.load_script_file(str(FORGE_CN_DIR / "scripts" / "controlnet.py"), str(FORGE_CN_DIR))
+    elif controlnet:
         for name in sorted(os.listdir(CN_DIR / "scripts")):
             if name.endswith(".py"):
                 scripts.load_script_file(str(CN_DIR / "scripts" / name), str(CN_DIR))
@@ -286,14 +296,20 @@ def controlnet_external_code() -> ModuleType:
     return sys.modules["scripts.external_code"]
 
 
+def _controlnet_state() -> ModuleType:
+    """The loaded ControlNet's global_state: Forge's lib_controlnet one in Forge mode, else sd-webui-controlnet's."""
+    forge = sys.modules.get("lib_controlnet.global_state")
+    return forge if forge is not None and hasattr(forge, "double_log") else sys.modules["scripts.global_state"]
+
+
 def set_controlnet_models(names: list[str]) -> None:
     """Pretend exactly these ControlNet models are installed ("stem [hash]" or bare stems)."""
-    sys.modules["scripts.global_state"].set_double_models(names)
+    _controlnet_state().set_double_models(names)
 
 
 def controlnet_log() -> list[dict[str, Any]]:
     """One dict per enabled unit ControlNet prepared: unit, model, input_image (after the crop), detected_map, p..."""
-    return sys.modules["scripts.global_state"].double_log
+    return _controlnet_state().double_log
 
 
 def xyz_grid_module() -> ModuleType:

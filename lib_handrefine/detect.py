@@ -10,6 +10,7 @@ overlap, preferring whole-image detections.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import threading
 import time
@@ -30,6 +31,7 @@ MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
 TILE_EDGE_PX = 2  # a tile detection touching an inner tile edge is a cut-off hand; the neighbour tile has it whole
 TILE_MIN_SCORE = 0.7  # tiles see less context, so they must be surer (keeps false positives at zero on our set)
 NUM_LANDMARKS = 21
+POOL_KEYS = 3  # (confidence, max hands) settings whose landmarkers stay loaded
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class DetectorError(RuntimeError):
 class HandDetector:
     """MediaPipe HandLandmarker wrapper; landmarker instances are pooled per (confidence, max hands)."""
 
-    def __init__(self, model_path: str | Path, workers: int = 2) -> None:
+    def __init__(self, model_path: str | Path, workers: int = 2, confidence: float = 0.5, max_hands: int = 8) -> None:
         self.model_path = Path(model_path)
         self._model = self.model_path.read_bytes()
         self._lock = threading.Lock()
@@ -87,8 +89,11 @@ class HandDetector:
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
         try:
-            with self._borrow(0.5, 2):  # load now, so a bad model fails here and not in the first image
-                pass
+            # load now, so a bad model fails here and not in the first image; one instance per worker, with the
+            # settings the first images will use (instances are pooled per setting)
+            with contextlib.ExitStack() as stack:
+                for _ in range(max(1, workers)):
+                    stack.enter_context(self._borrow(confidence, max_hands))
         except DetectorError:
             self.close()
             raise
@@ -131,11 +136,12 @@ class HandDetector:
                 if self.owner._closed:
                     self.landmarker.close()
                     return
-                # keep instances of the newest settings only: an old confidence is rarely used again
-                for key in [k for k in self.owner._idle if k != self.key]:
-                    for lm in self.owner._idle.pop(key):
+                # keep the few most recent settings (detection, re-checks): a new landmarker costs ~100 ms
+                idle = self.owner._idle
+                idle[self.key] = [*idle.pop(self.key, []), self.landmarker]  # most recent last
+                for key in list(idle)[:-POOL_KEYS]:
+                    for lm in idle.pop(key):
                         lm.close()
-                self.owner._idle.setdefault(self.key, []).append(self.landmarker)
 
     def _borrow(self, confidence: float, max_hands: int) -> HandDetector._Borrowed:
         return HandDetector._Borrowed(self, (round(float(confidence), 4), int(max_hands)))
@@ -254,14 +260,15 @@ _detector: HandDetector | None = None
 _detector_lock = threading.Lock()
 
 
-def get_detector(model_path: str | Path) -> HandDetector:
-    """The process-wide detector for `model_path`, created on first use and closed at interpreter exit."""
+def get_detector(model_path: str | Path, confidence: float = 0.5, max_hands: int = 8) -> HandDetector:
+    """The process-wide detector for `model_path`, created on first use (warmed up for `confidence` and `max_hands`)
+    and closed at interpreter exit."""
     global _detector
     with _detector_lock:
         if _detector is None or _detector.model_path != Path(model_path) or _detector._closed:
             if _detector is not None:
                 _detector.close()
-            _detector = HandDetector(model_path)
+            _detector = HandDetector(model_path, confidence=confidence, max_hands=max_hands)
         return _detector
 
 

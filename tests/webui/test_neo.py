@@ -12,9 +12,9 @@ import pytest
 
 from lib_handrefine.depth import depth_to_rgb
 
-from .conftest import NEO_MODELS, SCRIPT, args_with, changed, hand_image, harness, runner_for
+from .conftest import NEO_MODELS, SCRIPT, changed, hand_image, harness, runner_for
 from .test_expansion import _blends, _eq
-from .test_script import HandPhoto, _plan_for
+from .test_script import HandPhoto, _plan_for, args_always
 
 
 def _neo_unit_class():
@@ -24,7 +24,7 @@ def _neo_unit_class():
 def test_img2img_fix_hands_only_through_neo_controlnet(neo_webui):
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), prompt="a man", init_images=[image], seed=5,
+    processed = harness.run_generation(runner, args_always(runner), prompt="a man", init_images=[image], seed=5,
                                        steps=4, width=512, height=512)
     plan = _plan_for(image)
     x0, y0, x1, y1 = plan.regions[0].bbox
@@ -58,7 +58,7 @@ def test_img2img_fix_hands_only_through_neo_controlnet(neo_webui):
 def test_txt2img_batch_uses_neo_image_indexes(neo_webui):
     runner_for(True)
     runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
-    processed = harness.run_generation(runner, args_with(runner), prompt="a woman", seed=100, steps=3,
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=3,
                                        width=384, height=512, batch_size=2, n_iter=2)
     first = processed.index_of_first_image
     assert len(processed.images) == first + 4
@@ -75,7 +75,7 @@ def test_users_own_neo_unit_keeps_working_across_batches(neo_webui):
     runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
     control = np.asarray(hand_image().resize((384, 512)))
     user_unit = _neo_unit_class()(enabled=True, module="None", model=NEO_MODELS[1], weight=0.9, image=control)
-    args = harness.set_script_args(runner, args_with(runner), "ControlNet", [user_unit])
+    args = harness.set_script_args(runner, args_always(runner), "ControlNet", [user_unit])
     harness.run_generation(runner, args, prompt="a woman", seed=100, steps=2, width=384, height=512, n_iter=2)
     outer = harness.last_p
     log = harness.controlnet_log()
@@ -103,7 +103,7 @@ def test_model_list_and_refresh_read_neo_global_state(neo_webui):
 @pytest.mark.parametrize("sampler", ["Euler a", "DDIM"])
 def test_expansion_schedule_in_neo_blends(neo_webui, sampler):
     runner = runner_for(True)
-    args = args_with(runner, sequential_expansion=True, expansion_ring=48, expansion_free_steps=2, steps=12,
+    args = args_always(runner, sequential_expansion=True, expansion_ring=48, expansion_free_steps=2, steps=12,
                      sampler=sampler, denoising_strength=1.0)
     harness.run_generation(runner, args, init_images=[hand_image()], seed=1, steps=12, sampler_name=sampler)
     p2 = neo_webui.passes[0][0]
@@ -130,11 +130,12 @@ def test_nested_pass_inherits_neo_distilled_cfg_and_own_caches(neo_webui):
 
     from lib_handrefine.settings import HandRefineSettings
     from lib_handrefine.webui.inpaint import build_pass, resolve_pass
+    from lib_handrefine.webui.state import PassState
 
     p = StableDiffusionProcessingTxt2Img(prompt="a hand", seed=3, steps=5, width=64, height=64)
     p.distilled_cfg_scale = 5.0  # Flux-style guidance of the image being fixed
     spec = resolve_pass(p, 0, 0, HandRefineSettings(), Image.new("RGB", (64, 64)), np.zeros((64, 64), np.uint8),
                         (64, 64))
-    p2 = build_pass(p, spec, HandRefineSettings())
+    p2 = build_pass(p, spec, HandRefineSettings(), PassState(0))
     assert p2.distilled_cfg_scale == 5.0
     assert p2.cached_c == [None, None, None] and p2.cached_c is not StableDiffusionProcessing.cached_c

@@ -31,6 +31,7 @@ MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
 TILE_EDGE_PX = 2  # a tile detection touching an inner tile edge is a cut-off hand; the neighbour tile has it whole
 TILE_MIN_SCORE = 0.7  # tiles see less context, so they must be surer (keeps false positives at zero on our set)
 NUM_LANDMARKS = 21
+POOL_KEYS = 3  # (confidence, max hands) settings whose landmarkers stay loaded
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,12 @@ class HandDetector:
                 if self.owner._closed:
                     self.landmarker.close()
                     return
-                # keep instances of the newest settings only: an old confidence is rarely used again
-                for key in [k for k in self.owner._idle if k != self.key]:
-                    for lm in self.owner._idle.pop(key):
+                # keep the few most recent settings (detection, re-checks): a new landmarker costs ~100 ms
+                idle = self.owner._idle
+                idle[self.key] = [*idle.pop(self.key, []), self.landmarker]  # most recent last
+                for key in list(idle)[:-POOL_KEYS]:
+                    for lm in idle.pop(key):
                         lm.close()
-                self.owner._idle.setdefault(self.key, []).append(self.landmarker)
 
     def _borrow(self, confidence: float, max_hands: int) -> HandDetector._Borrowed:
         return HandDetector._Borrowed(self, (round(float(confidence), 4), int(max_hands)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from .depth import FINGERS
 from .plan import Plan
@@ -46,3 +47,14 @@ def _label(img: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[in
     y = max(th + base, y)
     cv2.rectangle(img, (x, y - th - base), (x + tw, y + base // 2), (0, 0, 0), -1)
     cv2.putText(img, text, (x, y - base // 2), cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, 1, cv2.LINE_AA)
+
+
+def annotate(image: Image.Image, label: str, min_side: int = 256) -> Image.Image:
+    """A copy of a (small) picture, enlarged to at least `min_side`, with a label on a dark band at the top."""
+    scale = max(1.0, min_side / max(1, min(image.size)))
+    rgb = np.asarray(image.convert("RGB").resize((round(image.width * scale), round(image.height * scale))))
+    band = 22
+    out = np.zeros((rgb.shape[0] + band, rgb.shape[1], 3), np.uint8)
+    out[band:] = rgb
+    cv2.putText(out, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return Image.fromarray(out)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .depth import HandDepth, render_depth
 from .detect import Hand, HandDetector
+from .fixcheck import hand_quality
 from .masks import (
     Region,
     box_mask,
@@ -23,7 +24,7 @@ from .masks import (
     scaled_padding,
     union_box,
 )
-from .settings import HandRefineSettings
+from .settings import FIX_MODES, HandRefineSettings
 
 SMALL_HAND_PX = 60  # HandRefiner's documented lower limit for its SD1.5 model
 NATIVE_RESOLUTION = {"sd1": 512, "sd2": 768, "sdxl": 1024}
@@ -62,7 +63,7 @@ class Plan:
         return {
             "width": self.width,
             "height": self.height,
-            "hands": [h.to_json() for h in self.hands],
+            "hands": [{**h.to_json(), "quality": round(hand_quality(h), 3)} for h in self.hands],
             "regions": [r.to_json() for r in self.regions],
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
@@ -99,9 +100,13 @@ def plan_from_hands(
     warnings: list[str] = []
     skipped: list[dict] = []
     hands: list[Hand] = []
+    only_wrong = settings.fix_mode == FIX_MODES[1]
     for hand in found:
         if settings.min_hand_size and hand.extent < settings.min_hand_size:
             skipped.append({"bbox": list(hand.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
+        elif only_wrong and (quality := hand_quality(hand)) >= settings.look_wrong_threshold:
+            skipped.append({"bbox": list(hand.bbox), "reason": f"looks right (quality {quality:.2f} >= "
+                                                               f"{settings.look_wrong_threshold:g})"})
         else:
             hands.append(hand)
     t1 = time.perf_counter()

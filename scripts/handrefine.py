@@ -6,8 +6,8 @@ import modules.scripts as scripts
 from modules import script_callbacks
 
 from lib_handrefine.webui import environment, expansion, hooks
+from lib_handrefine.webui.controlnet import controlnet_backend
 from lib_handrefine.webui.options import register_options
-from lib_handrefine.webui.refine import controlnet_backend
 from lib_handrefine.webui.ui import build_ui
 from lib_handrefine.webui.xyz import register_axes
 

@@ -163,3 +163,22 @@ def test_detector_is_warmed_up_with_the_settings_it_will_use(model_path):
         assert created == []
     finally:
         d.close()
+
+
+def test_pool_keeps_recent_settings_loaded(model_path):
+    """Detection and the after-fix re-checks alternate settings; neither may reload a landmarker each time."""
+    from lib_handrefine.detect import POOL_KEYS, HandDetector
+
+    d = HandDetector(model_path)
+    try:
+        rgb = np.zeros((64, 64, 3), np.uint8)
+        d.detect(rgb, 0.5, 8, extra_pass=False)
+        first = d._idle[(0.5, 8)][0]
+        d.detect(rgb, 0.3, 8, extra_pass=False)
+        d.detect(rgb, 0.5, 8, extra_pass=False)
+        assert d._idle[(0.5, 8)][0] is first  # reused, not re-created
+        for i in range(POOL_KEYS + 1):
+            d.detect(rgb, 0.2 + i / 100, 1, extra_pass=False)
+        assert len(d._idle) == POOL_KEYS
+    finally:
+        d.close()

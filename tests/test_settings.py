@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from lib_handrefine.settings import DEFAULTS, HandRefineSettings, SettingsError, field_names, knob
+from lib_handrefine.settings import HandRefineSettings, SettingsError, field_names, knob
 
 
 def test_defaults_match_handrefiner_recommendations():
@@ -22,7 +22,7 @@ def test_every_knob_has_label_help_and_unique_key():
 
 
 def test_infotext_round_trip_with_awkward_strings():
-    s = DEFAULTS.replace(enabled=True, control_weight=0.7, prompt='a "hand", five fingers: yes\nnext',
+    s = HandRefineSettings().replace(enabled=True, control_weight=0.7, prompt='a "hand", five fingers: yes\nnext',
                          sampler="DPM++ 2M",
                          negative_prompt="", seed=12345, extra_detection_pass=False, cfg_scale=7)
     text = s.to_infotext()
@@ -55,12 +55,12 @@ def test_validation_names_the_setting(changes, message):
 
 def test_positional_named_and_mixed_api_args_agree():
     named = HandRefineSettings.from_any({"enabled": True, "control_weight": 0.7, "mask_padding": 40})
-    positional_values = DEFAULTS.replace(enabled=True, control_weight=0.7, mask_padding=40).to_args()
+    positional_values = HandRefineSettings().replace(enabled=True, control_weight=0.7, mask_padding=40).to_args()
     positional = HandRefineSettings.from_any(positional_values)
     mixed = HandRefineSettings.from_any([True, {"control_weight": 0.7, "mask_padding": "40"}])
     # the API's one-dict form: the dict sits in the first slot, the WebUI fills the others with defaults
     one_dict = HandRefineSettings.from_any([{"enabled": True, "control_weight": 0.7, "mask_padding": 40},
-                                            *DEFAULTS.to_args()[1:]])
+                                            *HandRefineSettings().to_args()[1:]])
     assert named == positional == mixed == one_dict
     assert named.control_weight == 0.7 and named.mask_padding == 40
 
@@ -94,3 +94,11 @@ def test_non_finite_numbers_are_rejected_everywhere(name, value):
     if isinstance(value, float) and isinstance(knob(name).default, float):
         with pytest.raises(SettingsError, match=f"{name} must be a finite number"):  # direct construction
             HandRefineSettings(**{name: value})
+
+
+def test_readme_settings_table_names_every_setting():
+    from .conftest import ROOT
+
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    for name in field_names():
+        assert any(f"`{name}`" in row.split("|")[1] for row in rows), f"README's settings table lacks {name}"

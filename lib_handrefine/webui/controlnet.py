@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..settings import AUTO_MODEL, HandRefineSettings
-
-NO_CONTROLNET = "None"
+from ..settings import AUTO_MODEL, NO_MODEL, HandRefineSettings
+from .outcome import SkipImage
 
 
 @dataclass
@@ -58,10 +59,13 @@ class ControlNetBackend:
             return self.api.ControlNetUnit(**fields)
         return fields
 
-    def disabled_unit(self) -> Any:
-        if self.kind == "forge":
-            return self.api.ControlNetUnit(enabled=False)
-        return {"enabled": False, "module": self.none_module, "model": "None"}
+
+
+def controlnet_backend() -> ControlNetBackend | None:
+    """The ControlNet of the img2img tab, whose script instance our nested (img2img) passes run."""
+    from modules import scripts
+
+    return find_controlnet(scripts.scripts_img2img)
 
 
 def find_controlnet(runner: Any) -> ControlNetBackend | None:
@@ -111,10 +115,15 @@ def _extension_folder(script_path: str) -> str | None:
     return None
 
 
+def controlnet_choices(models: list[str]) -> list[str]:
+    """The ControlNet model dropdown / X/Y/Z axis choices."""
+    return [AUTO_MODEL, NO_MODEL, *models]
+
+
 def choose_model(requested: str, available: list[str], is_sdxl: bool) -> str | None:
     """The ControlNet model to use: the requested one (exact, case-insensitive, or the shortest name containing it);
     for Auto a hand-depth model, else a depth model of the checkpoint's family. None = no suitable model."""
-    if not available or requested == NO_CONTROLNET:
+    if not available or requested == NO_MODEL:
         return None
     if requested and requested != AUTO_MODEL:
         low = requested.lower()
@@ -136,3 +145,38 @@ def choose_model(requested: str, available: list[str], is_sdxl: bool) -> str | N
         # prefer the v1.1 / "f1p" depth model for SD1.5, then the shortest name
         return sorted(depth, key=lambda m: (("f1p" not in lowered[m]) and ("v11" not in lowered[m]), len(m)))[0]
     return None
+
+
+def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | None, is_sdxl: bool,
+                  skip_without: bool) -> tuple[str | None, str | None]:
+    """(model, None) when a model fits the settings; (None, None) for "None"; (None, why) when none fits and
+    plain inpainting should go on. Raises SkipImage(why) instead when the WebUI setting says to skip then."""
+    if settings.controlnet_model == NO_MODEL:
+        return None, None
+    model = choose_model(settings.controlnet_model, backend.models(), is_sdxl) if backend else None
+    if model is not None:
+        return model, None
+    why = ("the ControlNet extension is not installed" if backend is None
+           else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
+    if skip_without:
+        raise SkipImage(why)
+    return None, why
+
+
+@contextmanager
+def suspended_outer_controlnet(p: Any) -> Iterator[None]:
+    """sd-webui-controlnet (A1111) hooks the UNet for the user's own units. Our nested pass restores that hook; if
+    more batches of the user's generation follow, hook it again afterwards. Forge patches per run: nothing to do."""
+    outer = find_controlnet(getattr(p, "scripts", None))
+    network = getattr(outer.script, "latest_network", None) if outer and outer.kind == "a1111" else None
+    if network is None:
+        yield
+        return
+    network.restore()
+    try:
+        yield
+    finally:
+        last_in_batch = getattr(p, "batch_index", 0) >= getattr(p, "batch_size", 1) - 1
+        more_batches = getattr(p, "iteration", 0) < getattr(p, "n_iter", 1) - 1
+        if last_in_batch and more_batches:
+            outer.script.process(p, *p.script_args[outer.script.args_from:outer.script.args_to])

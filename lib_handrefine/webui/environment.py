@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from ..model_file import resolve_model_path
+from ..settings import AUTO_MODEL
 
 SECTION = ("handrefine", "HandRefine")
 NO_CONTROLNET_CHOICES = ("Inpaint without ControlNet", "Skip the hand fix")
 OPTION_DEFAULTS: dict[str, Any] = {
     "handrefine_model_path": "",
     "handrefine_allow_download": True,
-    "handrefine_default_controlnet_model": "Auto",
+    "handrefine_default_controlnet_model": AUTO_MODEL,
     "handrefine_without_controlnet": NO_CONTROLNET_CHOICES[0],
     "handrefine_save_before": False,
     "handrefine_save_debug": False,

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-SCHEDULE_ATTR = "_handrefine_schedule"
-
-
-@dataclass
-class PassSchedule:
-    """Attached to one of our own nested passes when sequential mask expansion is on."""
-
-    schedule: Any  # lib_handrefine.schedule.ExpansionSchedule
-    cores: list[tuple[int, int, int, int]]  # the region's hands, unpadded, in full-image pixels
+from .state import pass_of
 
 
 def on_mask_blend(p: Any, mba: Any) -> None:
     """Per-step blend of our own passes with the expansion schedule; inert everywhere else and for the final blend
     (which stays on the real mask, as does the UNet's inpainting conditioning)."""
-    planned: PassSchedule | None = getattr(p, SCHEDULE_ATTR, None)
-    if planned is None or mba.is_final_blend:
+    planned = pass_of(p)
+    if planned is None or planned.schedule is None or mba.is_final_blend:
         return
     import torch
 

@@ -2,62 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
 
-from ..settings import HandRefineSettings, SettingsError
-from . import environment
-from .inpaint import INNER_FLAG, SAME_SAMPLER_LABELS
+from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError
+from . import environment, state
 from .refine import refine_image
+from .state import Run
 
-RUN_ATTR = "_handrefine_run"
-XYZ_ATTR = "_handrefine_xyz"  # per-cell overrides set by X/Y/Z plot axes on the cell's copy of p
 INFOTEXT_KEY = "HandRefine"
 RESULT_KEY = "HandRefine result"
 
 
-@dataclass
-class Run:
-    """HandRefine's state for one outer generation, kept on its processing object."""
-
-    settings: HandRefineSettings
-    skip_main_pass: bool = False
-    results: dict[int, str] = field(default_factory=dict)
-    debug: list[tuple[int, str, Image.Image]] = field(default_factory=list)
-
-    def result_for_infotext(self, **kwargs: Any) -> str | None:
-        index = kwargs.get("index")
-        if index is None:
-            index = kwargs.get("iteration", 0) * getattr(kwargs.get("p"), "batch_size", 1) + kwargs.get(
-                "position_in_batch", 0)
-        return self.results.get(index)
-
-
 def settings_from_args(args: tuple | list) -> HandRefineSettings:
     """Settings from the script's args: UI values, API positional values, or one dict of named values."""
-    values = list(args)
-    if len(values) == 1 and isinstance(values[0], HandRefineSettings):
-        return values[0]
-    names = [f for f in HandRefineSettings.__dataclass_fields__]
-    if "sampler" in names:
-        i = names.index("sampler")
-        if i < len(values) and values[i] in SAME_SAMPLER_LABELS:
-            values[i] = ""
-    return HandRefineSettings.from_any(values)
-
-
-def is_inner(p: Any) -> bool:
-    return bool(getattr(p, INNER_FLAG, False))
+    if len(args) == 1 and isinstance(args[0], HandRefineSettings):
+        return args[0]
+    return HandRefineSettings.from_any(list(args))
 
 
 def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
-    if is_inner(p):
+    if state.is_inner(p):
         return
     try:
         settings = settings_from_args(args)
-        overrides = getattr(p, XYZ_ATTR, None)
+        overrides = state.xyz_overrides(p)
         if overrides:
             settings = settings.replace(**overrides)
     except SettingsError as exc:
@@ -69,7 +39,7 @@ def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
     if not settings.enabled:
         return
     run = Run(settings, skip_main_pass=is_img2img and settings.fix_hands_only)
-    setattr(p, RUN_ATTR, run)
+    state.set_run(p, run)
     p.extra_generation_params[INFOTEXT_KEY] = settings.to_infotext()
     p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
     if run.skip_main_pass:
@@ -97,8 +67,8 @@ def _skip_sampling(p: Any) -> None:
 
 
 def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) -> None:
-    run: Run | None = getattr(p, RUN_ATTR, None)
-    if run is None or is_inner(p):
+    run = state.run_of(p)
+    if run is None:
         return
     user_mask = getattr(p, "image_mask", None)
     # inpaint runs are fixed after the WebUI pasted its result into the full image; all others right away
@@ -122,8 +92,8 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
 
 
 def on_postprocess(p: Any, processed: Any) -> None:
-    run: Run | None = getattr(p, RUN_ATTR, None)
-    if run is None or is_inner(p) or not run.debug:
+    run = state.run_of(p)
+    if run is None or not run.debug:
         return
     for index, _name, picture in run.debug:
         processed.images.append(picture)
@@ -143,8 +113,6 @@ def _save(p: Any, image: Image.Image, index: int, suffix: str) -> None:
 
 def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
     """Spread our compact entry over per-setting keys, which the accordion's controls are bound to."""
-    from .ui import SAME_SAMPLER
-
     if INFOTEXT_KEY not in params:
         params.setdefault(f"{INFOTEXT_KEY} enabled", False)
         return
@@ -154,7 +122,7 @@ def on_infotext_pasted(infotext: str, params: dict[str, Any]) -> None:
         print(f"HandRefine: cannot read the pasted settings: {exc}")
         return
     for name, value in settings.to_dict().items():
-        if name == "sampler" and value == "":
+        if name == "sampler" and value == SAME:
             value = SAME_SAMPLER
         params[f"{INFOTEXT_KEY} {name}"] = value
 

@@ -11,20 +11,15 @@ import html
 import json
 from typing import Any
 
-from ..settings import AUTO_MODEL, HandRefineSettings, field_names
-from .controlnet import NO_CONTROLNET
+from ..settings import AUTO_MODEL, SAME_SAMPLER, HandRefineSettings, field_names
+from .controlnet import controlnet_choices
 
-SAME_SAMPLER = "Same as image"
 GROUPS = (
     ("ControlNet", ("controlnet_model", "control_weight", "guidance_start", "guidance_end", "control_mode")),
     ("Inpainting", ("denoising_strength", "mask_padding", "mask_blur", "inpaint_padding", "inpaint_resolution")),
     ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass")),
+    ("Result check", ("keep_fix", "attempts", "fix_mode", "look_wrong_threshold")),
 )
-OVERRIDES = ("steps", "cfg_scale", "sampler", "seed", "prompt", "negative_prompt")
-
-
-def controlnet_choices(models: list[str]) -> list[str]:
-    return [AUTO_MODEL, NO_CONTROLNET, *models]
 
 
 def sampler_choices() -> list[str]:

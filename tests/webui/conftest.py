@@ -14,6 +14,8 @@ sys.path.insert(0, str(ROOT / "tests" / "webui_double"))
 
 import harness
 
+from lib_handrefine.webui import state
+
 SCRIPT = str(ROOT / "scripts" / "handrefine.py")
 MODELS = ["control_sd15_inpaint_depth_hand_fp16 [09456e54]", "control_v11f1p_sd15_depth [cfd03158]"]
 
@@ -37,10 +39,10 @@ def webui(monkeypatch):
     real = processing.process_images
 
     def recording(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             inner.job_counts.append(shared.state.job_count)
         result = real(p)
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             inner.passes.append((p, result))
         return result
 

@@ -8,6 +8,7 @@ from PIL import Image
 
 from lib_handrefine.plan import build_plan
 from lib_handrefine.settings import HandRefineSettings
+from lib_handrefine.webui import state
 
 from .conftest import MODELS, SCRIPT, args_with, changed, hand_image, harness, runner_for
 
@@ -41,6 +42,11 @@ class HandPhoto:
         return HandPhotoScript
 
 
+def args_always(runner, **settings):
+    """Keep every fix: these tests are about the pass mechanics, and the double's sampler draws no hand."""
+    return args_with(runner, keep_fix="always", **settings)
+
+
 def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
     from lib_handrefine.detect import get_detector
 
@@ -52,7 +58,7 @@ def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
 def test_img2img_fix_hands_only(webui):
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), prompt="a man", negative_prompt="ugly",
+    processed = harness.run_generation(runner, args_always(runner), prompt="a man", negative_prompt="ugly",
                                        init_images=[image], seed=5, steps=4, width=512, height=512)
     out = processed.images[0]
     assert out.size == image.size
@@ -99,7 +105,7 @@ def test_img2img_fix_hands_only(webui):
 def test_txt2img_fixes_every_image_of_a_batch(webui):
     runner_for(True)  # the WebUI always builds both tabs; the nested passes use img2img's scripts
     runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
-    processed = harness.run_generation(runner, args_with(runner), prompt="a woman", seed=100, steps=3,
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=3,
                                        width=384, height=512, batch_size=2, n_iter=2)
     first = processed.index_of_first_image
     assert len(processed.images) == first + 4  # a grid comes first
@@ -137,7 +143,7 @@ def test_without_controlnet_extension_inpaints_plainly_and_says_so(webui):
     shared.opts.data["handrefine_model_path"] = webui_model()
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=512, height=512)
     assert changed(processed.images[0], image).any()
     assert len(webui.passes) == 1
@@ -187,7 +193,7 @@ def test_interrupt_during_our_pass_keeps_the_original(webui, monkeypatch):
     real = processing.process_images
 
     def interrupting(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             shared.state.interrupt()
         return real(p)
 
@@ -206,7 +212,7 @@ def test_api_list_and_dict_args_give_the_same_settings(webui):
     for args in (settings.to_args(), [{"enabled": True, "control_weight": 0.7, "mask_padding": 40, "seed": 9}]):
         harness.run_generation(runner, api_request=True, alwayson_scripts={"handrefine": {"args": args}},
                                init_images=[hand_image()], seed=3, steps=2)
-        seen.append(harness.last_p._handrefine_run.settings)
+        seen.append(state.run_of(harness.last_p).settings)
     assert seen[0] == seen[1] == settings
     assert [p2.seed for p2, _ in webui.passes] == [9, 9]
     assert [harness.controlnet_log()[i]["unit"].weight for i in range(2)] == [0.7, 0.7]
@@ -221,7 +227,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
     mask = Image.new("L", image.size, 0)
     x0, y0, x1, y1 = target.bbox
     mask.paste(255, (x0 + 10, y0 + 10, x0 + 30, y0 + 30))
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], mask=mask,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], mask=mask,
                                        inpaint_full_res=False, seed=1, steps=2, width=image.size[0],
                                        height=image.size[1])
     assert len(webui.passes) == 1
@@ -232,7 +238,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
 
 def test_debug_images_join_the_gallery(webui):
     runner = runner_for(True)
-    processed = harness.run_generation(runner, args_with(runner, debug_images=True), init_images=[hand_image()],
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), init_images=[hand_image()],
                                        seed=1, steps=2)
     assert len(processed.images) == 4 and len(processed.infotexts) == 4
     depth = np.asarray(processed.images[1])
@@ -273,7 +279,7 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     calls = []
 
     def first_region_nans(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             calls.append(p)
             if len(calls) == 1:
                 raise devices.NansException("A tensor with all NaNs was produced in Unet.")
@@ -282,7 +288,7 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     monkeypatch.setattr(processing, "process_images", first_region_nans)
     runner = runner_for(True)
     image = hand_image("c01_photo_fullbody_stretch.jpg")  # two separate regions
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=image.size[0], height=image.size[1])
     assert len(calls) == 2
     assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]

@@ -3,13 +3,12 @@
 Lookup order: the "Detector model file" setting (any YOLOv8-style ONNX file), then
 `<models dir>/handrefine/anime_hand_detect_v1.0_n.onnx`, then a download of deepghs' `hand_detect_v1.0_n` from
 Hugging Face, pinned to one revision and checked against the sha256 that Hugging Face publishes for that file. The
-download streams into a temporary file next to the target (model_file's fetcher and progress bar) and is moved into
-place only after the hash matches, so a broken or altered download never becomes the model.
+download streams into a temporary file next to the target (model_file's fetcher, progress bar and hash check) and
+is moved into place only after the hash matches, so a broken or altered download never becomes the model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import urllib.error
@@ -75,23 +74,14 @@ def download_verified(url: str, target: Path, sha256: str, *, progress: bool = T
     try:
         with os.fdopen(fd, "wb") as out:
             model_file._fetch(url, out, timeout=timeout, progress=progress)
-        digest = file_sha256(tmp)
-        if digest != sha256:
-            raise ModelFileError(_manual_hint(
-                target, hint, f"the download from {url} has sha256 {digest}, not the published {sha256}"))
+        model_file._check_sha256(tmp, sha256, f"the download from {url}")
         os.replace(tmp, target)
+    except ModelFileError as exc:
+        raise ModelFileError(_manual_hint(target, hint, str(exc))) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ModelFileError(_manual_hint(target, hint, f"downloading {url} failed: {exc}")) from None
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _manual_hint(target: Path, model: RecommendedModel, why: str) -> str:

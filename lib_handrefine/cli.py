@@ -124,7 +124,9 @@ def inspect(args: argparse.Namespace) -> int:
     if not _write_report(out, report):
         return 2
     hands = sum(len(i["hands"]) for i in report["images"])
-    print(f"{len(report['images'])} image(s), {hands} hand(s), {len(report['failed'])} failed -> {out / 'report.json'}")
+    boxes = sum(len(i["boxes"]) for i in report["images"])
+    found = f"{hands} hand(s)" + (f" + {boxes} without landmarks" if boxes else "")
+    print(f"{len(report['images'])} image(s), {found}, {len(report['failed'])} failed -> {out / 'report.json'}")
     if report.get("interrupted"):
         return 130
     return 1 if report["failed"] else 0

@@ -136,7 +136,8 @@ class HandRefineSettings:
         HAND_DETECTORS[0], "detector", "Hand detector",
         "MediaPipe finds photo-like hands. The anime detector (a YOLOv8 box model) also finds anime, illustrated "
         "and 3D-rendered hands; each of its boxes gets MediaPipe landmarks fitted on a zoomed crop, and a box where "
-        "none fit is repainted without ControlNet. It downloads a 12 MB model on first use.", choices=HAND_DETECTORS)
+        "none fit is repainted without ControlNet. It downloads a 12 MB model on first use.", choices=HAND_DETECTORS,
+        axis=True)
     detector_model: str = _knob(
         "", "detmodel", "Detector model file",
         "A YOLOv8-style ONNX hand detector for the anime detector. Empty: the recommended model "

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lib_handrefine.box_model_file import RECOMMENDED, RecommendedModel, file_sha256, resolve_detector_model
+from lib_handrefine.box_model_file import RECOMMENDED, RecommendedModel, resolve_detector_model
 from lib_handrefine.model_file import ModelFileError
 
 
@@ -29,14 +29,14 @@ def test_download_lands_in_the_models_folder_once(tmp_path):
     model = served(tmp_path, b"x" * 200_000)
     path = resolve_detector_model(None, tmp_path / "models", progress=False, model=model)
     assert path == tmp_path / "models" / "handrefine" / "test_detector.onnx"
-    assert file_sha256(path) == model.sha256
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == model.sha256
     (tmp_path / "served" / "model.onnx").unlink()  # a second lookup must not download again
     assert resolve_detector_model(None, tmp_path / "models", progress=False, model=model) == path
 
 
 def test_hash_mismatch_leaves_nothing_behind(tmp_path):
     model = served(tmp_path, b"y" * 200_000, sha256="0" * 64)
-    with pytest.raises(ModelFileError, match="not the published"):
+    with pytest.raises(ModelFileError, match="is not the official model"):
         resolve_detector_model(None, tmp_path / "models", progress=False, model=model)
     assert list((tmp_path / "models" / "handrefine").iterdir()) == []
 

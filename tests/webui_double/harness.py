@@ -25,8 +25,10 @@ if str(DOUBLE_ROOT) not in sys.path:
 
 from modules import (  # noqa: E402
     errors,
+    extensions,
     extra_networks,
     images,
+    paths_internal,
     processing,
     script_callbacks,
     scripts,
@@ -54,7 +56,7 @@ def _is_builtin(data: scripts.ScriptClassData) -> bool:
 
 def reset_webui(
     *, controlnet: bool = True, xyz: bool = True, builtin_ui_scripts: bool = True, sd_model: str = "sd15",
-    forge_controlnet: bool = False,
+    forge_controlnet: bool = False, disabled_extensions: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Fresh opts/cmd_opts/state/callbacks/script registry, then "load" root, extension and built-in scripts.
 
@@ -62,12 +64,24 @@ def reset_webui(
     sd_model: "sd15", "sd15-inpainting" (conditioning_key "hybrid"), "sdxl" or "sdxl-inpainting".
     forge_controlnet: Forge's built-in ControlNet (``lib_controlnet`` importable, its "ControlNet" script loaded)
     instead of sd-webui-controlnet, which Forge force-disables (so ``controlnet`` is then ignored).
+    disabled_extensions: folder names for opts "disabled_extensions" ("sd-webui-controlnet", or "sd_forge_controlnet"
+    in Forge mode); like the real WebUI, only active extensions' scripts load (and, Forge, reach sys.path).
     """
     global _ui_callbacks_fired, last_p
     disable_forge_mode()
     shared_cmd_options.reset_cmd_opts()
     shared.opts.data_labels = shared_options.make_options_templates()
     shared.opts.data = {k: v.default for k, v in shared.opts.data_labels.items() if not v.do_not_save}
+    shared.opts.data["disabled_extensions"] = list(disabled_extensions)
+    paths_internal.extensions_builtin_dir = str(FORGE_CN_DIR.parent if forge_controlnet
+                                                else DOUBLE_ROOT / "extensions-builtin")
+    extensions.list_extensions()
+    if forge_controlnet or not controlnet:  # sd-webui-controlnet counts as not installed
+        gone = extensions.loaded_extensions.pop(CN_DIR.name.lower(), None)
+        if gone is not None:
+            extensions.extensions.remove(gone)
+            del extensions.extension_paths[gone.path]
+    active = {e.name for e in extensions.active()}
     shared.state.__dict__.clear()
     shared.state.__init__()
     shared.total_tqdm.clear()
@@ -91,13 +105,15 @@ def reset_webui(
     last_p = None
     if xyz:
         scripts.load_script_file(str(DOUBLE_ROOT / "scripts" / "xyz_grid.py"), scripts.paths.script_path)
+    if forge_controlnet and FORGE_CN_DIR.name not in active:
+        forge_controlnet = controlnet = False  # Forge still force-disables sd-webui-controlnet
     if forge_controlnet:
         enable_forge_mode()
         forge_state = importlib.import_module("lib_controlnet.global_state")
         forge_state.double_log.clear()
         forge_state.set_double_models(DEFAULT_FORGE_MODELS)
         scripts.load_script_file(str(FORGE_CN_DIR / "scripts" / "controlnet.py"), str(FORGE_CN_DIR))
-    elif controlnet:
+    elif controlnet and CN_DIR.name in active:
         for name in sorted(os.listdir(CN_DIR / "scripts")):
             if name.endswith(".py"):
                 scripts.load_script_file(str(CN_DIR / "scripts" / name), str(CN_DIR))

@@ -127,6 +127,24 @@ def _extension_folder(script_path: str) -> str | None:
     return None
 
 
+def missing_controlnet() -> str:
+    """Why no ControlNet script runs: the WebUI's extension list tells "disabled" (by the user, or all extensions
+    are) apart from "not installed" (sd-webui-controlnet on A1111, the built-in sd_forge_controlnet on Forge)."""
+    try:
+        from modules import extensions
+
+        installed = [e for e in extensions.extensions if "controlnet" in str(e.name).lower()]
+        active = extensions.active()
+    except Exception:  # an older or different WebUI: no extension list to ask
+        return "the ControlNet extension is not installed"
+    if not installed:
+        return "the ControlNet extension is not installed"
+    names = ", ".join(e.name for e in installed)
+    if not any(e in active for e in installed):
+        return f"the ControlNet extension ({names}) is disabled"
+    return f"the ControlNet extension ({names}) did not load (see the console at start-up)"
+
+
 def controlnet_choices(models: list[str]) -> list[str]:
     """The ControlNet model dropdown / X/Y/Z axis choices."""
     return [AUTO_MODEL, NO_MODEL, *models]
@@ -168,7 +186,7 @@ def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | Non
     model = choose_model(settings.controlnet_model, backend.models(), is_sdxl) if backend else None
     if model is not None:
         return model, None
-    why = ("the ControlNet extension is not installed" if backend is None
+    why = (missing_controlnet() if backend is None
            else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
     if skip_without:
         raise SkipImage(why)

@@ -26,8 +26,10 @@ if str(DOUBLE_ROOT) not in sys.path:
 from modules import (  # noqa: E402
     double_flavour,
     errors,
+    extensions,
     extra_networks,
     images,
+    paths_internal,
     processing,
     script_callbacks,
     scripts,
@@ -57,8 +59,7 @@ def _is_builtin(data: scripts.ScriptClassData) -> bool:
 
 def reset_webui(
     *, controlnet: bool = True, xyz: bool = True, builtin_ui_scripts: bool = True, sd_model: str = "sd15",
-    forge_controlnet: bool = False,
-    flavour: str = "a1111",
+    forge_controlnet: bool = False, flavour: str = "a1111", disabled_extensions: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Fresh opts/cmd_opts/state/callbacks/script registry, then "load" root, extension and built-in scripts.
 
@@ -68,6 +69,8 @@ def reset_webui(
     instead of sd-webui-controlnet, which Forge force-disables (so ``controlnet`` is then ignored).
     flavour: "a1111" (v1.10.1 + sd-webui-controlnet) or "neo" (Forge Neo: its built-in ControlNet and the few
     processing differences that check modules.double_flavour.is_neo()).
+    disabled_extensions: folder names for opts "disabled_extensions" ("sd-webui-controlnet", or "sd_forge_controlnet"
+    in Forge mode); like the real WebUI, only active extensions' scripts load (and, Forge, reach sys.path).
     """
     global _ui_callbacks_fired, last_p
     if flavour not in FLAVOURS:
@@ -77,6 +80,16 @@ def reset_webui(
     shared_cmd_options.reset_cmd_opts()
     shared.opts.data_labels = shared_options.make_options_templates()
     shared.opts.data = {k: v.default for k, v in shared.opts.data_labels.items() if not v.do_not_save}
+    shared.opts.data["disabled_extensions"] = list(disabled_extensions)
+    paths_internal.extensions_builtin_dir = str(FORGE_CN_DIR.parent if forge_controlnet
+                                                else DOUBLE_ROOT / "extensions-builtin")
+    extensions.list_extensions()
+    if forge_controlnet or not controlnet:  # sd-webui-controlnet counts as not installed
+        gone = extensions.loaded_extensions.pop(CN_DIR.name.lower(), None)
+        if gone is not None:
+            extensions.extensions.remove(gone)
+            del extensions.extension_paths[gone.path]
+    active = {e.name for e in extensions.active()}
     shared.state.__dict__.clear()
     shared.state.__init__()
     shared.total_tqdm.clear()
@@ -98,6 +111,8 @@ def reset_webui(
     last_p = None
     if xyz:
         scripts.load_script_file(str(DOUBLE_ROOT / "scripts" / "xyz_grid.py"), scripts.paths.script_path)
+    if forge_controlnet and FORGE_CN_DIR.name not in active:
+        forge_controlnet = controlnet = False  # Forge still force-disables sd-webui-controlnet
     if forge_controlnet:
         enable_forge_mode()
         forge_state = importlib.import_module("lib_controlnet.global_state")
@@ -110,7 +125,7 @@ def reset_webui(
         neo_global_state = sys.modules["lib_controlnet.global_state"]
         neo_global_state.double_log.clear()
         neo_global_state.set_double_models(neo_global_state.DEFAULT_DOUBLE_MODELS)
-    elif controlnet:
+    elif controlnet and CN_DIR.name in active:
         for name in sorted(os.listdir(CN_DIR / "scripts")):
             if name.endswith(".py"):
                 scripts.load_script_file(str(CN_DIR / "scripts" / name), str(CN_DIR))

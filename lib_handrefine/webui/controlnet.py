@@ -1,9 +1,11 @@
 """Find the ControlNet extension of this WebUI and build our depth unit for it.
 
 A1111: sd-webui-controlnet, reached through its `external_code` module (a plain dict per unit is what its
-`ControlNetUnit.from_dict` reads). Forge: the built-in ControlNet (`lib_controlnet`), whose units are dataclasses and
-whose no-op preprocessor is called "None". Both crop a full-size control image the same way as the init image for
-"only masked" inpainting, so the unit gets the full-size depth map and no mask.
+`ControlNetUnit.from_dict` reads). Forge and Forge Neo: the built-in ControlNet (`lib_controlnet`), whose units are
+dataclasses (Neo's lack Forge's input_mode/batch fields; we set only fields both have) and whose no-op preprocessor is
+called "None" (A1111's "none" is a KeyError there); model names are bare file stems. All three crop a full-size
+control image the same way as the init image for "only masked" inpainting, so the unit gets the full-size depth map
+and no mask.
 """
 
 from __future__ import annotations
@@ -127,6 +129,24 @@ def _extension_folder(script_path: str) -> str | None:
     return None
 
 
+def missing_controlnet() -> str:
+    """Why no ControlNet script runs: the WebUI's extension list tells "disabled" (by the user, or all extensions
+    are) apart from "not installed" (sd-webui-controlnet on A1111, the built-in sd_forge_controlnet on Forge)."""
+    try:
+        from modules import extensions
+
+        installed = [e for e in extensions.extensions if "controlnet" in str(e.name).lower()]
+        active = extensions.active()
+    except Exception:  # an older or different WebUI: no extension list to ask
+        return "the ControlNet extension is not installed"
+    if not installed:
+        return "the ControlNet extension is not installed"
+    names = ", ".join(e.name for e in installed)
+    if not any(e in active for e in installed):
+        return f"the ControlNet extension ({names}) is disabled"
+    return f"the ControlNet extension ({names}) did not load (see the console at start-up)"
+
+
 def controlnet_choices(models: list[str]) -> list[str]:
     """The ControlNet model dropdown / X/Y/Z axis choices."""
     return [AUTO_MODEL, NO_MODEL, *models]
@@ -168,7 +188,7 @@ def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | Non
     model = choose_model(settings.controlnet_model, backend.models(), is_sdxl) if backend else None
     if model is not None:
         return model, None
-    why = ("the ControlNet extension is not installed" if backend is None
+    why = (missing_controlnet() if backend is None
            else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
     if skip_without:
         raise SkipImage(why)
@@ -178,7 +198,8 @@ def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | Non
 @contextmanager
 def suspended_outer_controlnet(p: Any) -> Iterator[None]:
     """sd-webui-controlnet (A1111) hooks the UNet for the user's own units. Our nested pass restores that hook; if
-    more batches of the user's generation follow, hook it again afterwards. Forge patches per run: nothing to do."""
+    more batches of the user's generation follow, hook it again afterwards. Forge / Neo patch a fresh copy of the
+    UNet at every sampling run from the script's own state (our pass uses a copy of the script): nothing to do."""
     outer = find_controlnet(getattr(p, "scripts", None))
     network = getattr(outer.script, "latest_network", None) if outer and outer.kind == "a1111" else None
     if network is None:

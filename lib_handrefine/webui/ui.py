@@ -71,9 +71,11 @@ def build_ui(script: Any, is_img2img: bool, default_model: str, list_models) -> 
                     if name == "controlnet_model":
                         models = list_models(False)
                         value = default_model if default_model in controlnet_choices(models) else AUTO_MODEL
-                        c[name] = gr.Dropdown(choices=controlnet_choices(models), value=value,
-                                              label=fields[name].metadata["label"], elem_id=eid(name))
-                        refresh = ToolButton(value="\U0001f504", elem_id=eid("refresh_models"))
+                        # own row: keeps the refresh button beside the list when the group row wraps (gradio 4)
+                        with gr.Row(elem_classes=["handrefine-model"]):
+                            c[name] = gr.Dropdown(choices=controlnet_choices(models), value=value,
+                                                  label=fields[name].metadata["label"], elem_id=eid(name))
+                            refresh = ToolButton(value="\U0001f504", elem_id=eid("refresh_models"))
                         refresh.click(fn=lambda: gr.update(choices=controlnet_choices(list_models(True))),
                                       inputs=[], outputs=[c[name]])
                     else:

@@ -56,7 +56,7 @@ def test_resolve_model_falls_back_or_skips():
     assert resolve_model(auto, _Backend(AVAILABLE), False, skip_without=True) == (SD15_HAND, None)
     assert resolve_model(auto.replace(controlnet_model="None"), None, False, skip_without=True) == (None, None)
     model, why = resolve_model(auto, None, False, skip_without=False)
-    assert model is None and "not installed" in why
+    assert model is None and why.startswith("the ControlNet extension")  # its state: the tests below
     model, why = resolve_model(auto.replace(controlnet_model="openpose"), _Backend(AVAILABLE), False, False)
     assert model is None and "'openpose'" in why
     with pytest.raises(SkipImage, match="no suitable ControlNet model"):
@@ -144,3 +144,28 @@ def test_txt2img_lists_models_before_the_img2img_tab_exists(webui, forge):
     assert scripts.scripts_img2img is None
     assert list(_model_dropdown(runner).choices) == ["Auto", "None", *expected]
     assert len(expected) == 2
+
+
+@pytest.mark.parametrize(("forge", "folder"), [(False, "sd-webui-controlnet"), (True, "sd_forge_controlnet")])
+def test_a_disabled_controlnet_extension_is_called_disabled(webui, forge, folder):
+    from modules import shared
+
+    harness.reset_webui(forge_controlnet=forge, disabled_extensions=[folder])
+    shared.opts.data["handrefine_model_path"] = str(MODEL)
+    shared.opts.data["handrefine_without_controlnet"] = "Skip the hand fix"
+    runner = runner_for(True)
+    assert harness.script_of(runner, "HandRefine") and not any(
+        s.title() == "ControlNet" for s in runner.alwayson_scripts)
+    processed = harness.run_generation(runner, args_with(runner), init_images=[hand_image()], seed=1, steps=2)
+    assert f"skipped: the ControlNet extension ({folder}) is disabled" in processed.infotexts[0]
+
+
+def test_no_controlnet_extension_is_called_not_installed(webui):
+    from modules import shared
+
+    harness.reset_webui(controlnet=False)
+    shared.opts.data["handrefine_model_path"] = str(MODEL)
+    shared.opts.data["handrefine_without_controlnet"] = "Skip the hand fix"
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_with(runner), init_images=[hand_image()], seed=1, steps=2)
+    assert "skipped: the ControlNet extension is not installed" in processed.infotexts[0]

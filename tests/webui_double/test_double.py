@@ -286,3 +286,16 @@ def test_forge_controlnet_script_takes_forge_units_only():
         args[cn.args_from] = bad
         harness.run_generation(runner, args, init_images=[image], seed=1, steps=2)
         assert len(harness.controlnet_log()) == 1 and errors.reported
+
+
+def test_extension_list_and_disabled_extensions():
+    from modules import extensions
+
+    assert [e.name for e in extensions.active()] == ["sd-webui-controlnet"]
+    assert any(d.path.endswith("controlnet.py") for d in scripts.scripts_data)
+    harness.reset_webui(disabled_extensions=["sd-webui-controlnet"])
+    assert [e.enabled for e in extensions.extensions] == [False] and extensions.active() == []
+    assert not any("sd-webui-controlnet" in d.path for d in scripts.scripts_data)
+    harness.reset_webui()
+    shared.opts.data["disable_all_extensions"] = "all"
+    assert extensions.active() == []

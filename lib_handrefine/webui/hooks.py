@@ -80,6 +80,7 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
     image = pp.image
     if run.skip_main_pass:
         image = p.init_images[index % len(p.init_images)]
+        _uncount_skipped_main_pass(p, run)
     if environment.opt("handrefine_save_before"):
         _save(p, image, index, "-before-handrefine")
     outcome = refine_image(p, image, index, run.settings, script, user_mask)
@@ -89,6 +90,21 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
         run.debug.append((index, name, picture))
         if environment.opt("handrefine_save_debug"):
             _save(p, picture, index, f"-handrefine-{name}")
+
+
+def _uncount_skipped_main_pass(p: Any, run: Run) -> None:
+    """The WebUI counts each batch of the main pass as one job (state.job_count) and has already called nextjob()
+    for it. With "fix hands only" that pass did nothing: take it out once per batch, so that the progress bars
+    (web: job_no / job_count; console: job_count x sampling steps) measure our region passes only and reach 100 %."""
+    from modules import shared
+
+    iteration = int(getattr(p, "iteration", 0))
+    if iteration in run.uncounted:
+        return
+    run.uncounted.add(iteration)
+    if shared.state.job_count > 0 and shared.state.job_no > 0:
+        shared.state.job_count -= 1
+        shared.state.job_no -= 1
 
 
 def on_postprocess(p: Any, processed: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from PIL import Image
 
-from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError
+from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError, field_names
 from . import environment, state
 from .refine import refine_image
 from .state import Run
@@ -31,10 +31,7 @@ def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
         if overrides:
             settings = settings.replace(**overrides)
     except SettingsError as exc:
-        first = args[0] if args else None
-        if first is True or (isinstance(first, dict) and first.get("enabled")):
-            print(f"HandRefine: invalid settings, hands are not fixed: {exc}")
-            p.extra_generation_params[RESULT_KEY] = f"error: {exc}"
+        _on_invalid_settings(p, args, is_img2img, str(exc))
         return
     if not settings.enabled:
         return
@@ -44,6 +41,46 @@ def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
     p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
     if run.skip_main_pass:
         _skip_sampling(p)
+
+
+def _on_invalid_settings(p: Any, args: tuple, is_img2img: bool, why: str) -> None:
+    """Bad values must never let a pass run that the user did not ask for: when HandRefine was (or may have been)
+    enabled for an img2img "fix hands only" run, the main img2img pass is skipped all the same and the input comes
+    back unchanged; the error goes to the console and the generation info either way."""
+    enabled = _raw_arg(args, "enabled")
+    if enabled is None or not _loosely_true(enabled, default=True):  # an unreadable "enabled" counts as asked for
+        return
+    print(f"HandRefine: invalid settings, hands are not fixed: {why}")
+    skip = is_img2img and _loosely_true(_raw_arg(args, "fix_hands_only"), default=True)
+    run = Run(HandRefineSettings(), skip_main_pass=skip, error=why)
+    if skip:
+        state.set_run(p, run)
+        p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
+        _skip_sampling(p)
+    else:
+        p.extra_generation_params[RESULT_KEY] = f"error: {why}"
+
+
+def _raw_arg(args: tuple, name: str) -> Any:
+    """One setting as the caller passed it, before validation: a dict entry wins (as in from_any), else its slot."""
+    for value in reversed(args):
+        if isinstance(value, dict) and name in value:
+            return value[name]
+    slot = field_names().index(name)
+    if slot < len(args) and not isinstance(args[slot], dict):
+        return args[slot]
+    return None
+
+
+def _loosely_true(value: Any, default: bool) -> bool:
+    """True / False for the clear spellings of a flag; `default` for anything else (absent or unreadable)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return default
 
 
 class _DecodedImages(list):
@@ -81,6 +118,10 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
     if run.skip_main_pass:
         image = p.init_images[index % len(p.init_images)]
         _uncount_skipped_main_pass(p, run)
+    if run.error is not None:
+        pp.image = image
+        run.results[index] = f"error: {run.error}; input returned unchanged"
+        return
     if environment.opt("handrefine_save_before"):
         _save(p, image, index, "-before-handrefine")
     outcome = refine_image(p, image, index, run.settings, script, user_mask)

@@ -170,3 +170,19 @@ def test_users_own_controlnet_unit_keeps_working_across_batches():
     # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
     infos = json.loads(result["info"])["infotexts"]
     assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[:2])
+
+
+@pytest.mark.parametrize("bad", [{"control_weight": "abc"}, {"control_weight": 5}, {"no_such_knob": 1}])
+def test_img2img_fix_hands_only_with_a_bad_value_returns_the_input_unchanged(bad):
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 10, "steps": 3, "width": image.size[0],
+        "height": image.size[1], "denoising_strength": 0.9,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **bad}]}},
+    })
+    out = unb64(result["images"][0])
+    assert np.array_equal(np.asarray(out), np.asarray(image)), "a pass ran over the picture"
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "HandRefine result: " in info
+    result_text = info.split("HandRefine result: ")[1]
+    assert "error: " in result_text and "input returned unchanged" in result_text

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .anatomy import plausibility
-from .detect import Hand, HandDetector
+from .box_detector import BoxDetector
+from .detect import Hand, HandDetector, box_overlap
 
 RECHECK_CONTEXT = 0.6  # the re-detection crop adds this share of the hand's extent on every side
 RECHECK_CONFIDENCE = 0.3  # the hand is known to be there: a lower bar than for finding it
@@ -158,3 +159,19 @@ def whole_image_pass(rgb: np.ndarray, detector: HandDetector) -> list[Hand]:
 def best_candidate(verdicts: list[CandidateVerdict]) -> CandidateVerdict | None:
     """The best-ranked candidate (good ones first, then match, then quality); None when there are none."""
     return max(verdicts, key=lambda v: v.rank) if verdicts else None
+
+
+def judge_box(candidate_rgb: np.ndarray, box: tuple[int, int, int, int], score_before: float,
+              box_detector: BoxDetector | None) -> HandVerdict:
+    """A box-only hand (no landmarks, so no match): the box detector must find a hand there again, about as sure
+    as before. Without the box detector nothing can vouch for the result."""
+    if box_detector is None:
+        return HandVerdict(False, "no detector can check a box-only hand", None, score_before, None)
+    found = [d.score for d in box_detector.detect(candidate_rgb)
+             if max(box_overlap(d.box, box)[0] / 0.3, box_overlap(d.box, box)[1] / 0.6) >= 1.0]
+    if not found:
+        return HandVerdict(False, "no hand found in the result", None, score_before, None)
+    after = max(found)
+    if after < score_before - QUALITY_MARGIN:
+        return HandVerdict(False, "the result looks worse than the original", None, score_before, after)
+    return HandVerdict(True, "", None, score_before, after)

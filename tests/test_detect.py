@@ -166,3 +166,19 @@ def test_pool_keeps_recent_settings_loaded(model_path):
         assert len(d._idle) == POOL_KEYS
     finally:
         d.close()
+
+
+def test_detector_is_warmed_up_with_the_settings_it_will_use(model_path):
+    """The first image must not pay for creating landmarkers: the warm-up builds one per worker for the settings
+    given, and a detection with those settings creates none."""
+    d = HandDetector(model_path, confidence=0.3, max_hands=4)
+    try:
+        assert {k: len(v) for k, v in d._idle.items()} == {(0.3, 4): 2}
+        created = []
+        original = d._create
+        d._create = lambda *key: created.append(key) or original(*key)
+        rgb = np.zeros((900, 700, 3), np.uint8)  # big enough for the extra pass: both workers busy at once
+        d.detect(rgb, confidence=0.3, max_hands=4, extra_pass=True)
+        assert created == []
+    finally:
+        d.close()

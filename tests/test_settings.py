@@ -90,3 +90,31 @@ def test_readme_settings_table_names_every_setting():
     rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
     for name in field_names():
         assert any(f"`{name}`" in row.split("|")[1] for row in rows), f"README's settings table lacks {name}"
+
+
+@pytest.mark.parametrize("value", ["nan", float("nan"), "inf", float("-inf"), "1e999"])
+@pytest.mark.parametrize("name", ["control_weight", "detect_confidence", "max_hands", "seed"])
+def test_non_finite_numbers_are_rejected_everywhere(name, value):
+    with pytest.raises(SettingsError, match=name):  # API / CLI (named values)
+        HandRefineSettings.from_any({name: value})
+    with pytest.raises(SettingsError, match=name):  # infotext paste
+        HandRefineSettings.from_infotext(f"{knob(name).metadata['key']}={value}")
+    if isinstance(value, float) and isinstance(knob(name).default, float):
+        with pytest.raises(SettingsError, match=f"{name} must be a finite number"):  # direct construction
+            HandRefineSettings(**{name: value})
+
+
+def test_detector_settings_come_last_and_round_trip():
+    from lib_handrefine.settings import HAND_DETECTORS
+
+    assert field_names()[-2:] == ["hand_detector", "detector_model"]  # appended: older positional calls still fit
+    defaults = HandRefineSettings()
+    assert defaults.hand_detector == "MediaPipe" and defaults.detector_model == ""
+    assert not defaults.uses_box_detector and defaults.uses_mediapipe_pass
+    s = defaults.replace(enabled=True, hand_detector=HAND_DETECTORS[1], detector_model='C:\\models\\my "hand".onnx')
+    assert HandRefineSettings.from_infotext(s.to_infotext()) == s
+    assert HandRefineSettings.from_any(s.to_args()) == s
+    assert s.uses_box_detector and s.uses_mediapipe_pass
+    assert not defaults.replace(hand_detector=HAND_DETECTORS[2]).uses_mediapipe_pass
+    with pytest.raises(SettingsError, match="hand_detector must be one of"):
+        defaults.replace(hand_detector="YOLO")

@@ -1,9 +1,11 @@
 """Find the ControlNet extension of this WebUI and build our depth unit for it.
 
 A1111: sd-webui-controlnet, reached through its `external_code` module (a plain dict per unit is what its
-`ControlNetUnit.from_dict` reads). Forge: the built-in ControlNet (`lib_controlnet`), whose units are dataclasses and
-whose no-op preprocessor is called "None". Both crop a full-size control image the same way as the init image for
-"only masked" inpainting, so the unit gets the full-size depth map and no mask.
+`ControlNetUnit.from_dict` reads). Forge and Forge Neo: the built-in ControlNet (`lib_controlnet`), whose units are
+dataclasses (Neo's lack Forge's input_mode/batch fields; we set only fields both have) and whose no-op preprocessor is
+called "None" (A1111's "none" is a KeyError there); model names are bare file stems. All three crop a full-size
+control image the same way as the init image for "only masked" inpainting, so the unit gets the full-size depth map
+and no mask.
 """
 
 from __future__ import annotations
@@ -196,7 +198,8 @@ def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | Non
 @contextmanager
 def suspended_outer_controlnet(p: Any) -> Iterator[None]:
     """sd-webui-controlnet (A1111) hooks the UNet for the user's own units. Our nested pass restores that hook; if
-    more batches of the user's generation follow, hook it again afterwards. Forge patches per run: nothing to do."""
+    more batches of the user's generation follow, hook it again afterwards. Forge / Neo patch a fresh copy of the
+    UNet at every sampling run from the script's own state (our pass uses a copy of the script): nothing to do."""
     outer = find_controlnet(getattr(p, "scripts", None))
     network = getattr(outer.script, "latest_network", None) if outer and outer.kind == "a1111" else None
     if network is None:

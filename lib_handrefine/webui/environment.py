@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..box_detector import BoxDetector, get_box_detector
+from ..box_model_file import resolve_detector_model
 from ..model_file import ModelFileError, resolve_model_path
-from ..settings import AUTO_MODEL
+from ..settings import AUTO_MODEL, HandRefineSettings
 from .outcome import SkipImage
 
 SECTION = ("handrefine", "HandRefine")
@@ -53,6 +55,21 @@ def hand_model_path() -> Path:
         raise SkipImage(str(exc)) from None
     _model_failures.pop(key, None)
     return path
+
+
+def box_detector(settings: HandRefineSettings) -> BoxDetector | None:
+    """The anime hand detector when the settings choose it: their model file, else models/handrefine/ (downloaded
+    on first use if downloads are allowed)."""
+    if not settings.uses_box_detector:
+        return None
+    from modules import paths
+
+    try:
+        path = resolve_detector_model(settings.detector_model or None, paths.models_path,
+                                      download=bool(opt("handrefine_allow_download")))
+    except ModelFileError as exc:
+        raise SkipImage(str(exc)) from None  # one clean line, like a missing hand model
+    return get_box_detector(path)
 
 
 def is_sdxl() -> bool:

@@ -43,9 +43,10 @@ def on_mask_blend(p: Any, mba: Any) -> None:
 
 def expected_calls(denoiser: Any, sampler_name: str) -> int:
     """How many denoiser calls this sampling run makes. `total_steps` is exact for k-diffusion samplers; the
-    WebUI's DDIM loops make two calls fewer and PLMS one fewer (their loops stop one timestep early)."""
+    WebUI's DDIM loops make two calls fewer and PLMS one fewer (their loops stop one timestep early). A1111 marks
+    the denoiser of those loops with `mask_before_denoising`, Forge / Neo with `classic_ddim_eps_estimation`."""
     total = int(getattr(denoiser, "total_steps", 0) or getattr(denoiser, "steps", 1) or 1)
-    if getattr(denoiser, "mask_before_denoising", False):
+    if getattr(denoiser, "mask_before_denoising", False) or getattr(denoiser, "classic_ddim_eps_estimation", False):
         name = sampler_name.upper()
         if name.startswith("DDIM"):
             total -= 2

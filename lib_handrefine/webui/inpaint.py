@@ -106,8 +106,11 @@ def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings, pass_state:
     )
     if spec.scheduler is not None and any(f.name == "scheduler" for f in dataclasses.fields(p2)):
         p2.scheduler = spec.scheduler
-    p2.cached_c = [None, None]
-    p2.cached_uc = [None, None]
+    if hasattr(p2, "distilled_cfg_scale"):  # Forge / Neo: Flux-style guidance travels with the image
+        p2.distilled_cfg_scale = getattr(p, "distilled_cfg_scale", p2.distilled_cfg_scale)
+    # own prompt caches (the class-level ones are shared); as many slots as this WebUI's (A1111 2, Neo 3)
+    p2.cached_c = [None] * len(p2.cached_c)
+    p2.cached_uc = [None] * len(p2.cached_uc)
     p2.is_api = True  # keeps the UI-only built-in scripts (seed, sampler) from re-reading outer UI values
     mark_inner(p2, pass_state)
     return p2

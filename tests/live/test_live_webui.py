@@ -21,6 +21,8 @@ from ..conftest import HANDS_DIR, MODEL
 URL = os.environ.get("HANDREFINE_WEBUI_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(not URL, reason="HANDREFINE_WEBUI_URL is not set: no real WebUI to test against")
 FAST = {"inpaint_resolution": 256, "steps": 3}
+# Random weights paint noise, which the result check rightly rejects: tests of the pass mechanics keep every fix
+ALWAYS = {"keep_fix": "always"}
 
 
 def call(route: str, payload: dict | None = None, timeout: float = 900) -> dict:
@@ -50,7 +52,7 @@ def plan_of(image: Image.Image, **settings):
 
 def test_img2img_fix_hands_only_changes_only_the_hand_regions():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
-    settings = {"enabled": True, "fix_hands_only": True, **FAST}
+    settings = {"enabled": True, "fix_hands_only": True, **FAST, **ALWAYS}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a woman facing the camera, making a hand gesture", "seed": 1,
         "steps": 3, "width": 512, "height": 512, "sampler_name": "Euler a",
@@ -69,6 +71,19 @@ def test_img2img_fix_hands_only_changes_only_the_hand_regions():
     outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
     assert not diff[outside].any(), "pixels outside the hand region changed"
     assert diff[y0:y1, x0:x1].mean() > 0.2, "the hand region was not repainted"
+
+
+def test_a_noise_fix_is_rejected_and_the_input_comes_back_unchanged():
+    """With the defaults, random weights' noise fails the result check: every pixel of the input comes back."""
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 11, "steps": 3, "width": 512, "height": 512,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "attempts": 2, **FAST}]}},
+    })
+    out = unb64(result["images"][0])
+    assert np.array_equal(np.asarray(out), np.asarray(image)), "a rejected fix changed the image"
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "0/1 region(s) fixed" in info and "hand 1: fix rejected" in info and "original kept" in info
 
 
 def test_txt2img_with_handrefine_enabled_runs():
@@ -94,7 +109,8 @@ def test_img2img_without_controlnet_model_inpaints_plainly():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 4, "steps": 3,
-        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None", **FAST}]}},
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None", **FAST,
+                                                      **ALWAYS}]}},
     })
     info = json.loads(result["info"])["infotexts"][0]
     assert "1/1 region(s) fixed, no ControlNet" in info
@@ -123,7 +139,7 @@ def test_xyz_plot_over_control_weight_returns_the_grid():
 def test_img2img_with_sequential_mask_expansion():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
     settings = {"enabled": True, "sequential_expansion": True, "expansion_free_steps": 1, "sampler": "DDIM",
-                "inpaint_resolution": 192, "steps": 4}
+                "inpaint_resolution": 192, "steps": 4, **ALWAYS}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 6, "steps": 4,
         "alwayson_scripts": {"HandRefine": {"args": [settings]}},
@@ -148,7 +164,7 @@ def test_img2img_inpaint_mask_fixes_only_the_touched_hand():
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 8,
         "steps": 2, "width": 480, "height": 320,
-        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **FAST}]}},
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **FAST, **ALWAYS}]}},
     })
     out = unb64(result["images"][0])
     diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
@@ -178,7 +194,8 @@ def test_users_own_controlnet_unit_keeps_working_across_batches():
         "init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
         "n_iter": 2, "denoising_strength": 0.5,
         "alwayson_scripts": {"controlnet": {"args": [user_unit]},
-                             "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST}]}},
+                             "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST,
+                                                      **ALWAYS}]}},
     })
     # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
     infos = json.loads(result["info"])["infotexts"]

@@ -20,9 +20,10 @@ def test_axes_registered_once_at_import_and_before_ui(webui):
     labels = [o.label for o in _ours(xyz)]
     assert f"{PREFIX} Control weight" in labels and f"{PREFIX} Sequential mask expansion" in labels
     marked = [f.metadata["axis"] for f in dataclasses.fields(HandRefineSettings) if f.metadata["axis"]]
-    assert labels == [f"{PREFIX} {label}" for label in marked] and len(set(labels)) == 11
+    assert labels == [f"{PREFIX} {label}" for label in marked] and len(set(labels)) == len(marked) >= 15
+    assert f"{PREFIX} Attempts per region" in labels and f"{PREFIX} Looks-wrong threshold" in labels
     register_axes(lambda refresh: [])
-    assert len(_ours(xyz)) == 11
+    assert len(_ours(xyz)) == len(marked)
     model_axis = next(o for o in _ours(xyz) if o.label.endswith("ControlNet model"))
     assert model_axis.choices() == ["Auto", "None", *MODELS]
     mode_axis = next(o for o in _ours(xyz) if o.label.endswith("Control mode"))

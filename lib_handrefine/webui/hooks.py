@@ -47,13 +47,11 @@ def _on_invalid_settings(p: Any, args: tuple, is_img2img: bool, why: str) -> Non
     """Bad values must never let a pass run that the user did not ask for: when HandRefine was (or may have been)
     enabled for an img2img "fix hands only" run, the main img2img pass is skipped all the same and the input comes
     back unchanged; the error goes to the console and the generation info either way."""
-    enabled = _raw_arg(args, "enabled")
-    if enabled is None or not _loosely_true(enabled, default=True):  # an unreadable "enabled" counts as asked for
+    if not _flag(args, "enabled", absent=False, unreadable=True):
         return
     print(f"HandRefine: invalid settings, hands are not fixed: {why}")
-    skip = is_img2img and _loosely_true(_raw_arg(args, "fix_hands_only"), default=True)
-    run = Run(HandRefineSettings(), skip_main_pass=skip, error=why)
-    if skip:
+    if is_img2img and _flag(args, "fix_hands_only", absent=True, unreadable=True):
+        run = Run(HandRefineSettings(), skip_main_pass=True, error=why)
         state.set_run(p, run)
         p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
         _skip_sampling(p)
@@ -61,26 +59,19 @@ def _on_invalid_settings(p: Any, args: tuple, is_img2img: bool, why: str) -> Non
         p.extra_generation_params[RESULT_KEY] = f"error: {why}"
 
 
-def _raw_arg(args: tuple, name: str) -> Any:
-    """One setting as the caller passed it, before validation: a dict entry wins (as in from_any), else its slot."""
-    for value in reversed(args):
-        if isinstance(value, dict) and name in value:
-            return value[name]
+def _flag(args: tuple, name: str, absent: bool, unreadable: bool) -> bool:
+    """One on/off setting as the caller passed it (a dict entry wins, as in from_any, else its slot), read on its
+    own with the settings' own rules, while the settings as a whole are invalid."""
+    raw = next((v[name] for v in reversed(args) if isinstance(v, dict) and name in v), None)
     slot = field_names().index(name)
-    if slot < len(args) and not isinstance(args[slot], dict):
-        return args[slot]
-    return None
-
-
-def _loosely_true(value: Any, default: bool) -> bool:
-    """True / False for the clear spellings of a flag; `default` for anything else (absent or unreadable)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return default
+    if raw is None and slot < len(args) and not isinstance(args[slot], dict):
+        raw = args[slot]
+    if raw is None:
+        return absent
+    try:
+        return bool(getattr(HandRefineSettings.from_dict({name: raw}), name))
+    except SettingsError:
+        return unreadable
 
 
 class _DecodedImages(list):

@@ -143,11 +143,12 @@ def on_postprocess(p: Any, processed: Any) -> None:
     run = state.run_of(p)
     if run is None or not run.debug:
         return
+    first = int(getattr(processed, "index_of_first_image", 0) or 0)  # a grid, when there is one, comes first
     for index, _name, picture in run.debug:
         processed.images.append(picture)
         infotexts = getattr(processed, "infotexts", None)
         if infotexts is not None:
-            infotexts.append(infotexts[min(index, len(infotexts) - 1)] if infotexts else "")
+            infotexts.append(infotexts[min(first + index, len(infotexts) - 1)] if infotexts else "")
 
 
 def _save(p: Any, image: Image.Image, index: int, suffix: str) -> None:

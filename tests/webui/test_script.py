@@ -388,3 +388,17 @@ def test_fix_hands_only_progress_runs_from_0_to_100_percent(webui, monkeypatch):
     assert progress == [0.0, 0.5, 0.5, 1.0]  # two images, one region each; the skipped main pass counts for nothing
     total, done = shared.total_tqdm.finished[-1]
     assert done == total > 0  # the console's "Total progress" ends at 100 %
+
+
+def test_debug_images_carry_their_own_images_infotext_after_a_grid(webui):
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), prompt="a woman", seed=100,
+                                       steps=2, width=384, height=512, batch_size=2)
+    first = processed.index_of_first_image
+    assert first == 1  # a grid comes first
+    own = processed.infotexts[first + 1]  # the second image: the one with hands
+    debug_infos = processed.infotexts[first + 2:]
+    assert len(debug_infos) == 6 and debug_infos[3:] == [own] * 3
+    assert debug_infos[:3] == [processed.infotexts[first]] * 3

@@ -39,6 +39,8 @@ class Run:
     skip_main_pass: bool = False
     results: dict[int, str] = field(default_factory=dict)  # generation-wide image index -> result summary
     debug: list[tuple[int, str, Image.Image]] = field(default_factory=list)
+    uncounted: set[int] = field(default_factory=set)  # iterations whose skipped main pass left the job count
+    error: str | None = None  # invalid settings: no hand pass; with skip_main_pass the input is returned as it was
 
     def result_for_infotext(self, **kwargs: Any) -> str | None:
         """Our `HandRefine result` entry, called by create_infotext with its locals (A1111 1.10 and Forge alike).

@@ -102,7 +102,7 @@ def test_img2img_fix_hands_only(webui):
     info = processed.infotexts[0]
     assert "HandRefine: " in info and "weight=0.55" in info
     assert "1 hand(s), 1/1 region(s) fixed" in info
-    assert webui.job_counts == [2]  # the outer job plus our one region
+    assert webui.job_counts == [1]  # our one region (the skipped main pass is no job)
 
 
 def test_txt2img_fixes_every_image_of_a_batch(webui):
@@ -365,3 +365,40 @@ def test_missing_hand_model_is_one_clean_line_and_no_retry_storm(webui, monkeypa
     shared.opts.data["handrefine_model_path"] = "/elsewhere/hand_landmarker.task"
     harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
     assert calls == [None, "/elsewhere/hand_landmarker.task"]
+
+
+def test_fix_hands_only_progress_runs_from_0_to_100_percent(webui, monkeypatch):
+    from modules import processing, shared
+
+    real = processing.process_images
+    progress = []  # the web progress bar's job part (job_no / job_count) as each of our passes starts and ends
+
+    def recording(p):
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        result = real(p)
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        return result
+
+    monkeypatch.setattr(processing, "process_images", recording)
+    runner = runner_for(True)
+    harness.run_generation(runner, args_always(runner, steps=8), init_images=[hand_image()], n_iter=2, seed=1,
+                           steps=8)
+    assert progress == [0.0, 0.5, 0.5, 1.0]  # two images, one region each; the skipped main pass counts for nothing
+    total, done = shared.total_tqdm.finished[-1]
+    assert done == total > 0  # the console's "Total progress" ends at 100 %
+
+
+def test_debug_images_carry_their_own_images_infotext_after_a_grid(webui):
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), prompt="a woman", seed=100,
+                                       steps=2, width=384, height=512, batch_size=2)
+    first = processed.index_of_first_image
+    assert first == 1  # a grid comes first
+    own = processed.infotexts[first + 1]  # the second image: the one with hands
+    debug_infos = processed.infotexts[first + 2:]
+    assert len(debug_infos) == 6 and debug_infos[3:] == [own] * 3
+    assert debug_infos[:3] == [processed.infotexts[first]] * 3

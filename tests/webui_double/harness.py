@@ -93,6 +93,7 @@ def reset_webui(
     shared.state.__dict__.clear()
     shared.state.__init__()
     shared.total_tqdm.clear()
+    shared.total_tqdm.finished.clear()
     shared.prompt_styles.styles.clear()
     shared.sd_model = sd_models.DoubleSdModel(sd_model)
     sd_models.checkpoints_list.clear()

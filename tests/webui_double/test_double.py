@@ -299,3 +299,9 @@ def test_extension_list_and_disabled_extensions():
     harness.reset_webui()
     shared.opts.data["disable_all_extensions"] = "all"
     assert extensions.active() == []
+
+
+def test_total_progress_bar_is_sized_at_its_first_step_and_fills_up():
+    runner = harness.make_runner(False, [Probe])
+    harness.run_generation(runner, prompt="x", steps=4, n_iter=3, width=64, height=64)
+    assert shared.total_tqdm.finished[-1] == (12, 12)  # job_count 3 x 4 sampling steps, all done

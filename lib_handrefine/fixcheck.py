@@ -49,9 +49,12 @@ class HandVerdict:
     match: float | None
     quality_before: float
     quality_after: float | None
+    checked: bool = True  # False: nothing could check it (a box-only area the user masked), kept as asked
 
     def describe(self, number: int, kept: bool) -> str:
         """`hand 1: fixed (match 0.93, quality 0.41 → 0.88)` or `hand 2: fix rejected, ...; original kept`."""
+        if not self.checked:
+            return f"hand {number}: fixed where you masked (no hand found there; box-only, not checked)"
         scores = f"match {self.match:.2f}, " if self.match is not None else ""
         after = f" → {self.quality_after:.2f}" if self.quality_after is not None else ""
         numbers = f"({scores}quality {self.quality_before:.2f}{after})"

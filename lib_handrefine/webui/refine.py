@@ -14,11 +14,13 @@ import numpy as np
 from PIL import Image
 
 from ..box_detector import BoxDetector
+from ..box_hands import BoxHand
 from ..depth import depth_to_rgb
 from ..detect import Hand, HandDetector, get_detector
 from ..fixcheck import (
     CandidateVerdict,
     HandScore,
+    HandVerdict,
     best_candidate,
     judge_box,
     judge_candidate,
@@ -38,6 +40,7 @@ from .outcome import Outcome, SkipImage
 from .state import PassState
 
 log = logging.getLogger("handrefine")
+USER_MASK_SOURCE = "mask"  # a box-only hand that is the user's inpaint mask itself
 
 
 def refine_image(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
@@ -77,6 +80,8 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     plan = build_plan(rgb, settings, detector, kind, box_detector)
     if user_mask is not None:
         plan = _hands_touching(plan, user_mask, settings, kind)
+        if not plan.regions:
+            plan = _hand_in_mask(rgb, user_mask, detector, settings, kind) or plan
     base = Image.fromarray(rgb)
     debug = _debug_images(rgb, plan) if settings.debug_images else []
     if not plan.regions:
@@ -159,7 +164,10 @@ def _judge(index: int, candidate: np.ndarray, plan: Plan, region: Any, targets: 
     verdict = judge_candidate(index, candidate, targets, before, detector)
     for b in region.boxes:
         box = plan.boxes[b]
-        verdict.hands.append(judge_box(candidate, box.box, box.score, box_detector))
+        if box.source == USER_MASK_SOURCE:  # the user pointed at it; nothing can find it to check the result
+            verdict.hands.append(HandVerdict(True, "", None, 0.0, None, checked=False))
+        else:
+            verdict.hands.append(judge_box(candidate, box.box, box.score, box_detector))
     return verdict
 
 
@@ -188,6 +196,22 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
     hands = [plan.hands[i] for i in sorted(i for r in touching for i in r.hands)]
     boxes = [plan.boxes[i] for i in sorted(i for r in touching for i in r.boxes)]
     return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0), boxes)
+
+
+def _hand_in_mask(rgb: np.ndarray, user_mask: Image.Image, detector: HandDetector, settings: HandRefineSettings,
+                  kind: str) -> Plan | None:
+    """The user masked a hand that detection missed: look again inside the mask, zoomed and at a low confidence;
+    if still nothing, repaint the masked area box-only (no landmarks, no ControlNet). None without a mask."""
+    mask = np.asarray(user_mask.convert("L").resize((rgb.shape[1], rgb.shape[0]))) > 127
+    ys, xs = np.nonzero(mask)
+    if xs.size == 0:
+        return None
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    size = (rgb.shape[1], rgb.shape[0])
+    hand = detector.fit_in_box(rgb, box)
+    if hand is not None:
+        return plan_from_hands([hand], size, settings, kind)
+    return plan_from_hands([], size, settings, kind, boxes=[BoxHand(box, 0.0, USER_MASK_SOURCE)])
 
 
 def _describe(plan: Plan, fixed: int, model: str | None) -> str:

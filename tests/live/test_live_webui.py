@@ -222,3 +222,20 @@ def test_img2img_fix_hands_only_with_a_bad_value_returns_the_input_unchanged(bad
     assert "HandRefine result: " in info
     result_text = info.split("HandRefine result: ")[1]
     assert "error: " in result_text and "input returned unchanged" in result_text
+
+
+def test_the_inpaint_mask_points_at_a_missed_hand():
+    """Detection misses the hand (confidence 1.0); the mask over it makes HandRefine look again and fix it there."""
+    image = Image.open(HANDS_DIR / "a01_photo_thumb_up.jpg").convert("RGB").resize((320, 260))
+    mask = Image.new("L", image.size, 0)
+    mask.paste(255, (75, 30, 200, 200))
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 12,
+        "steps": 2, "width": 320, "height": 260, "denoising_strength": 0.0,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "detect_confidence": 1.0, **FAST, **ALWAYS}]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "1 hand(s), 1/1 region(s) fixed" in info, info
+    out = unb64(result["images"][0])
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    assert diff[30:200, 75:200].any(), "the masked hand was not repainted"

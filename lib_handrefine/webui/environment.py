@@ -8,7 +8,7 @@ from typing import Any
 
 from ..box_detector import BoxDetector, get_box_detector
 from ..box_model_file import resolve_detector_model
-from ..model_file import ModelFileError, resolve_model_path
+from ..model_file import WEBUI_HINT, ModelFileError, resolve_model_path
 from ..settings import AUTO_MODEL, HandRefineSettings
 from .outcome import SkipImage
 
@@ -49,7 +49,7 @@ def hand_model_path() -> Path:
     if failed is not None and time.monotonic() - failed[0] < MODEL_RETRY_S:
         raise SkipImage(failed[1])
     try:
-        path = resolve_model_path(explicit, paths.models_path, download=download)
+        path = resolve_model_path(explicit, paths.models_path, download=download, hint=WEBUI_HINT)
     except ModelFileError as exc:
         _model_failures[key] = (time.monotonic(), str(exc))
         raise SkipImage(str(exc)) from None

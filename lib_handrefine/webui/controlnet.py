@@ -10,6 +10,7 @@ and no mask.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..settings import AUTO_MODEL, NO_MODEL, HandRefineSettings
+from ..settings import AUTO_MODEL, CONTROL_MODES, NO_MODEL, HandRefineSettings
 from .outcome import SkipImage
 
 
@@ -43,7 +44,7 @@ class ControlNetBackend:
             "resize_mode": "Crop and Resize",
             "guidance_start": settings.guidance_start,
             "guidance_end": settings.guidance_end,
-            "control_mode": settings.control_mode,
+            "control_mode": self.control_mode(settings.control_mode),
             "pixel_perfect": True,
             "processor_res": 512,
             "threshold_a": -1,
@@ -51,9 +52,24 @@ class ControlNetBackend:
             "save_detected_map": False,
         }
         if self.kind == "forge":
-            # Forge's from_dict would try to base64-decode the image; build its dataclass directly
-            return self.api.ControlNetUnit(**fields)
+            # Forge's from_dict would try to base64-decode the image; build its dataclass directly. Forge and Neo
+            # (units with an `image_fg` field) take a plain array; Forge Classic and reForge read image["image"] and
+            # image["mask"], and an empty mask means "no mask".
+            names = {f.name for f in dataclasses.fields(self.api.ControlNetUnit)}
+            if "image_fg" not in names:
+                fields["image"] = {"image": depth_rgb, "mask": np.zeros_like(depth_rgb)}
+            return self.api.ControlNetUnit(**{k: v for k, v in fields.items() if k in names})
         return fields
+
+    def control_mode(self, label: str) -> str:
+        """The extension's own spelling of a control mode (reForge says "Prefer Prompt" for A1111's
+        "My prompt is more important"): looked up by the enum member, in the order of CONTROL_MODES."""
+        modes = getattr(self.api, "ControlMode", None)
+        members = ("BALANCED", "PROMPT", "CONTROL")
+        if modes is None or label not in CONTROL_MODES:
+            return label
+        member = getattr(modes, members[CONTROL_MODES.index(label)], None)
+        return str(member.value) if member is not None else label
 
 
 

@@ -141,7 +141,14 @@ def _uncount_skipped_main_pass(p: Any, run: Run) -> None:
 
 def on_postprocess(p: Any, processed: Any) -> None:
     run = state.run_of(p)
-    if run is None or not run.debug:
+    if run is None:
+        return
+    # every image's infotext is written by now; Forge Classic's Processed.js() dumps these params without a
+    # `default=`, so the per-image callable must become plain text before the API or UI serialises them
+    for params in (getattr(p, "extra_generation_params", None), getattr(processed, "extra_generation_params", None)):
+        if isinstance(params, dict) and callable(params.get(RESULT_KEY)):
+            params[RESULT_KEY] = run.results.get(min(run.results, default=0), "")
+    if not run.debug:
         return
     first = int(getattr(processed, "index_of_first_image", 0) or 0)  # a grid, when there is one, comes first
     for index, _name, picture in run.debug:

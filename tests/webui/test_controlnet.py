@@ -169,3 +169,57 @@ def test_no_controlnet_extension_is_called_not_installed(webui):
     runner = runner_for(True)
     processed = harness.run_generation(runner, args_with(runner), init_images=[hand_image()], seed=1, steps=2)
     assert "skipped: the ControlNet extension is not installed" in processed.infotexts[0]
+
+
+def test_classic_and_reforge_units_get_an_image_mask_pair_and_their_own_mode_names():
+    """Forge Classic / reForge units have no `image_fg` and read image["image"] / image["mask"]; reForge spells
+    the control modes its own way (mirrors their lib_controlnet.external_code)."""
+    import dataclasses
+    import enum
+    import types
+
+    import numpy as np
+
+    from lib_handrefine.settings import HandRefineSettings
+    from lib_handrefine.webui.controlnet import ControlNetBackend
+
+    class ControlMode(enum.Enum):
+        BALANCED = "Balanced"
+        PROMPT = "Prefer Prompt"
+        CONTROL = "Prefer ControlNet"
+
+    @dataclasses.dataclass
+    class ControlNetUnit:
+        enabled: bool = True
+        module: str = "None"
+        model: str = "None"
+        weight: float = 1.0
+        image: object = None
+        resize_mode: str = "Crop and Resize"
+        processor_res: int = -1
+        threshold_a: float = -1
+        threshold_b: float = -1
+        guidance_start: float = 0.0
+        guidance_end: float = 1.0
+        pixel_perfect: bool = False
+        control_mode: str = "Balanced"
+        save_detected_map: bool = True
+
+    api = types.SimpleNamespace(ControlNetUnit=ControlNetUnit, ControlMode=ControlMode)
+    backend = ControlNetBackend("forge", None, api, "None")
+    depth = np.full((8, 8, 3), 200, np.uint8)
+    unit = backend.unit("m", depth, HandRefineSettings(control_mode="My prompt is more important"))
+    assert isinstance(unit.image, dict) and unit.image["image"] is depth and not unit.image["mask"].any()
+    assert unit.control_mode == "Prefer Prompt"
+
+
+def test_result_params_are_plain_json_after_the_generation(webui):
+    """Forge Classic's Processed.js() dumps extra_generation_params without default=: no callable may remain."""
+    import json
+
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_with(runner), init_images=[hand_image()], seed=1, steps=2)
+    params = harness.last_p.extra_generation_params
+    text = json.dumps(params)
+    assert "HandRefine result" in json.loads(text)
+    assert params["HandRefine result"].split(" (")[0] in processed.infotexts[0]

@@ -29,7 +29,8 @@ def main() -> None:
         import launch
     except ImportError:  # run by hand outside a WebUI: show what would be done
         launch = None
-    steps = install_plan(_installed(), _mediapipe_tasks_ok(), importlib.util.find_spec("cv2") is not None)
+    steps = install_plan(_installed(), _mediapipe_tasks_ok(), importlib.util.find_spec("cv2") is not None,
+                         python=sys.version_info[:2])
     for step in steps:
         command = "install " + " ".join(f'"{a}"' if "<" in a or ">" in a else a for a in step.args)
         if launch is None:

@@ -9,6 +9,7 @@ passes where the image needs them, and a hand-or-not check of every candidate).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
 POOL_KEYS = 3  # landmarker settings (confidence, hands) kept warm at once: the user's, the extra passes', the check's
+# Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
+# tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
+# (the box model already said "hand"), and the fit must sit in the box and fill a good part of it.
+FIT_PADDINGS = (1.0, 0.5, 1.5)
+FIT_CONFIDENCE = 0.1
+FIT_MIN_EXTENT = 0.4
 
 
 def extra_pass_mode(value: bool | str) -> str:
@@ -52,7 +59,7 @@ class DetectorError(RuntimeError):
 class HandDetector:
     """MediaPipe HandLandmarker wrapper; landmarker instances are pooled per (confidence, max hands)."""
 
-    def __init__(self, model_path: str | Path, workers: int = 2) -> None:
+    def __init__(self, model_path: str | Path, workers: int = 2, confidence: float = 0.5, max_hands: int = 8) -> None:
         self.model_path = Path(model_path)
         self._model = self.model_path.read_bytes()
         self._lock = threading.Lock()
@@ -60,8 +67,11 @@ class HandDetector:
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
         try:
-            with self._borrow(0.5, 2):  # load now, so a bad model fails here and not in the first image
-                pass
+            # load now, so a bad model fails here and not in the first image; one instance per worker, with the
+            # settings the first images will use (instances are pooled per setting)
+            with contextlib.ExitStack() as stack:
+                for _ in range(max(1, workers)):
+                    stack.enter_context(self._borrow(confidence, max_hands))
         except DetectorError:
             self.close()
             raise
@@ -182,6 +192,29 @@ class HandDetector:
                 hands.append(hand)
         return hands
 
+    def fit_in_box(self, rgb: np.ndarray, box: Box, confidence: float = FIT_CONFIDENCE) -> Hand | None:
+        """Landmarks (image coordinates) of the hand another detector boxed, or None if MediaPipe fits none there.
+
+        MediaPipe runs on square crops centred on the box, which zooms small hands to its input size; a fit counts
+        only if its centre lies in the box and it spans at least FIT_MIN_EXTENT of the box's long side.
+        """
+        if self._closed:
+            raise DetectorError("the hand detector has been closed")
+        height, width = rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        side = max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        for pad in FIT_PADDINGS:
+            half = side * (0.5 + pad)
+            window = clip_box((round(cx - half), round(cy - half), round(cx + half), round(cy + half)), (width, height))
+            if min(window[2] - window[0], window[3] - window[1]) < MIN_DETECT_SIDE:
+                continue
+            look = Look(window, "fit", FULL_PASS_MAX_SIDE, cut_at_edges=False, min_side=0)
+            for hand in self.look(rgb, look, confidence, 2):
+                if _fits_box(hand, box):
+                    return hand
+        return None
+
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """fn over items on the detector's worker threads (each landmark pass borrows its own landmarker)."""
         if len(items) <= 1:
@@ -192,6 +225,14 @@ class HandDetector:
               appearance: Appearance | None = None) -> list[list[Hand]]:
         """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
         return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks)
+
+
+def _fits_box(hand: Hand, box: Box) -> bool:
+    xy = hand.landmarks[:, :2]
+    cx, cy = xy.mean(axis=0)
+    extent = float((xy.max(axis=0) - xy.min(axis=0)).max())
+    return bool(box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+                and extent >= FIT_MIN_EXTENT * max(box[2] - box[0], box[3] - box[1]))
 
 
 def _touches_inner_edge(box: Box, window: Box, width: int, height: int) -> bool:
@@ -209,14 +250,15 @@ _detector: HandDetector | None = None
 _detector_lock = threading.Lock()
 
 
-def get_detector(model_path: str | Path) -> HandDetector:
-    """The process-wide detector for `model_path`, created on first use and closed at interpreter exit."""
+def get_detector(model_path: str | Path, confidence: float = 0.5, max_hands: int = 8) -> HandDetector:
+    """The process-wide detector for `model_path`, created on first use (warmed up for `confidence` and `max_hands`)
+    and closed at interpreter exit."""
     global _detector
     with _detector_lock:
         if _detector is None or _detector.model_path != Path(model_path) or _detector._closed:
             if _detector is not None:
                 _detector.close()
-            _detector = HandDetector(model_path)
+            _detector = HandDetector(model_path, confidence=confidence, max_hands=max_hands)
         return _detector
 
 

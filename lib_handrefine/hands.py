@@ -19,7 +19,8 @@ class Hand:
     world_landmarks: np.ndarray  # (21, 3) float32, metres, origin near the hand's centre
     handedness: str  # the Tasks API's label: the subject's hand in an ordinary (non-mirrored) photo
     score: float  # the landmarker's handedness confidence
-    source: str = "full"  # the look that found it: "full", "tile", "near", "check" or "box"
+    source: str = "full"  # the look that found it: "full", "tile", "near", "check", "box", or "fit" (landmarks
+    # fitted inside another detector's box)
     check: float | None = None  # hand score of the hand-or-not check, 0..1; None: not checked
 
     @property

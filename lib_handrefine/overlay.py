@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from .depth import FINGERS
 from .plan import Plan
@@ -11,6 +12,7 @@ from .plan import Plan
 HAND_COLOURS = ((255, 80, 80), (80, 200, 255), (120, 255, 120), (255, 200, 60), (220, 120, 255), (255, 255, 255))
 REGION_COLOUR = (255, 255, 0)
 CROP_COLOUR = (255, 0, 255)
+BOX_ONLY_COLOUR = (255, 140, 0)  # hands the box model found and MediaPipe could not fit
 
 
 def draw_overlay(rgb: np.ndarray, plan: Plan) -> np.ndarray:
@@ -34,8 +36,12 @@ def draw_overlay(rgb: np.ndarray, plan: Plan) -> np.ndarray:
             cv2.circle(out, tuple(p), thick + 1, colour, -1, cv2.LINE_AA)
         x0, y0, x1, y1 = hand.bbox
         cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colour, max(1, thick // 2))
-        label = f"{i}: {hand.handedness} {hand.score:.2f}" + (" (tile)" if hand.source == "tile" else "")
+        label = f"{i}: {hand.handedness} {hand.score:.2f}" + (f" ({hand.source})" if hand.source != "full" else "")
         _label(out, label, (x0, max(0, y0 - 4)), colour, scale)
+    for j, box_hand in enumerate(plan.boxes):
+        x0, y0, x1, y1 = box_hand.box
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), BOX_ONLY_COLOUR, thick)
+        _label(out, f"box {j}: {box_hand.score:.2f}, no landmarks", (x0, max(0, y0 - 4)), BOX_ONLY_COLOUR, scale)
     return out
 
 
@@ -46,3 +52,14 @@ def _label(img: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[in
     y = max(th + base, y)
     cv2.rectangle(img, (x, y - th - base), (x + tw, y + base // 2), (0, 0, 0), -1)
     cv2.putText(img, text, (x, y - base // 2), cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, 1, cv2.LINE_AA)
+
+
+def annotate(image: Image.Image, label: str, min_side: int = 256) -> Image.Image:
+    """A copy of a (small) picture, enlarged to at least `min_side`, with a label on a dark band at the top."""
+    scale = max(1.0, min_side / max(1, min(image.size)))
+    rgb = np.asarray(image.convert("RGB").resize((round(image.width * scale), round(image.height * scale))))
+    band = 22
+    out = np.zeros((rgb.shape[0] + band, rgb.shape[1], 3), np.uint8)
+    out[band:] = rgb
+    cv2.putText(out, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return Image.fromarray(out)

@@ -1,22 +1,31 @@
-"""Every knob of HandRefine in one dataclass: default, valid range, label, help text and short infotext key.
+"""Every knob of HandRefine in one dataclass: default, valid range, label, help text, short infotext key and
+whether it gets an X/Y/Z plot axis.
 
-The same table drives the WebUI controls, the API's positional and named arguments, the X/Y/Z axes, the
-generation-info string and the README, so a knob is added in exactly one place.
+The same table drives the WebUI controls, the API's positional and named arguments, the X/Y/Z axes (webui/xyz.py
+makes one per knob marked `axis`) and the generation-info string. The README's settings table is written by hand;
+a test checks that it names every knob with its default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
-AUTO_MODEL = "Auto"
+AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fits the checkpoint
+NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
+KEEP_FIX_CHOICES = ("if good", "always")
+FIX_MODES = ("every hand", "hands that look wrong")
+EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
+HAND_DETECTORS = ("MediaPipe", "MediaPipe + anime detector", "anime detector")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
+SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
+SAME_SAMPLER_LABELS = (SAME, SAME_SAMPLER, "Use same sampler")  # all read as SAME (the last is A1111's hires label)
 
 
 class SettingsError(ValueError):
@@ -25,10 +34,11 @@ class SettingsError(ValueError):
 
 def _knob(default: Any, key: str, label: str, help: str, minimum: float | None = None,
           maximum: float | None = None, step: float | None = None, choices: tuple[str, ...] | None = None,
-          aliases: dict[str, str] | None = None) -> Any:
-    """aliases: older values a choice setting still accepts (e.g. a former bool), lower-case -> choice."""
+          axis: bool | str = False, aliases: dict[str, str] | None = None) -> Any:
+    """axis: True = an X/Y/Z axis named by the label; a string = an axis with that name instead.
+    aliases: older values a choice setting still accepts (e.g. a former bool), lower-case -> choice."""
     meta = {"key": key, "label": label, "help": help, "min": minimum, "max": maximum, "step": step, "choices": choices,
-            "aliases": aliases or {}}
+            "axis": (label if axis is True else axis) or None, "aliases": aliases or {}}
     return field(default=default, metadata=meta)
 
 
@@ -36,49 +46,53 @@ def _knob(default: Any, key: str, label: str, help: str, minimum: float | None =
 class HandRefineSettings:
     """All settings of one hand pass. Field order is the positional order of the API / UI arguments."""
 
-    enabled: bool = _knob(False, "on", "Enable HandRefine", "Detect hands in every output image and repaint them.")
+    enabled: bool = _knob(False, "on", "Enable HandRefine", "Detect hands in every output image and repaint them.",
+                          axis="Enabled")
     fix_hands_only: bool = _knob(
         True, "only", "Fix hands only (img2img)",
         "img2img: fix the uploaded image's hands without running the normal img2img pass first.")
     controlnet_model: str = _knob(
         AUTO_MODEL, "model", "ControlNet model",
         "Depth ControlNet fed with the rendered hand depth. Auto: a model named *inpaint_depth_hand*, else a depth "
-        "model matching the checkpoint (SD1.5 / SDXL). None: plain inpainting.")
+        f"model matching the checkpoint (SD1.5 / SDXL). {NO_MODEL}: plain inpainting.", axis=True)
     control_weight: float = _knob(
         0.55, "weight", "Control weight",
         "Strength of the hand-depth ControlNet. HandRefiner's authors recommend 0.4-0.8; 1.0 loses skin texture.",
-        0.0, 2.0, 0.05)
+        0.0, 2.0, 0.05, axis=True)
     guidance_start: float = _knob(0.0, "start", "Guidance start", "Share of the steps before ControlNet starts.",
-                                  0.0, 1.0, 0.01)
+                                  0.0, 1.0, 0.01, axis=True)
     guidance_end: float = _knob(1.0, "end", "Guidance end", "Share of the steps after which ControlNet stops.",
-                                0.0, 1.0, 0.01)
+                                0.0, 1.0, 0.01, axis=True)
     control_mode: str = _knob(CONTROL_MODES[0], "mode", "Control mode", "ControlNet control mode.",
-                              choices=CONTROL_MODES)
+                              choices=CONTROL_MODES, axis=True)
     denoising_strength: float = _knob(
         0.75, "denoise", "Denoising strength",
-        "How much of each hand region is redrawn. Below ~0.5 wrong fingers tend to survive.", 0.0, 1.0, 0.01)
+        "How much of each hand region is redrawn. Below ~0.5 wrong fingers tend to survive.", 0.0, 1.0, 0.01,
+        axis=True)
     mask_padding: int = _knob(
         30, "pad", "Mask padding",
         "Padding around each hand in px at 512 px image scale (scaled with the image); at least 15 % of the "
-        "hand's extent is always added, as in HandRefiner.", 0, 256, 1)
+        "hand's extent is always added, as in HandRefiner.", 0, 256, 1, axis=True)
     mask_blur: int = _knob(4, "blur", "Mask blur", "Feather of the pasted-back region in px.", 0, 64, 1)
     inpaint_padding: int = _knob(
         32, "context", "Inpaint context padding",
         "Context in px around the mask that the 'only masked' crop takes in.", 0, 256, 1)
     inpaint_resolution: int = _knob(
         0, "res", "Inpaint resolution",
-        "Long side of each region's inpaint pass in px. 0: the model's native size (512 SD1.5, 1024 SDXL).",
-        0, 2048, 64)
+        "Size of each region's inpaint pass: as many pixels as a square of this side, shaped like the region "
+        "(512: 512x512, or 704x384 for a wide region). 0: the model's native size (512 SD1.5, 1024 SDXL).",
+        0, 2048, 64, axis=True)
     detect_confidence: float = _knob(
-        0.5, "conf", "Detection confidence", "Minimum MediaPipe hand detection confidence.", 0.05, 1.0, 0.01)
+        0.5, "conf", "Detection confidence", "Minimum MediaPipe hand detection confidence.", 0.05, 1.0, 0.01,
+        axis=True)
     max_hands: int = _knob(8, "max", "Maximum hands", "Most hands fixed per image (the most confident first).",
                            1, 64, 1)
     # was a bool (True/False): the slot and key stay, so old API calls and infotexts read as auto/off
     extra_detection_pass: str = _knob(
         "auto", "extra", "Extra detection pass",
         "off: one whole-image pass. auto: zoomed passes where the image or the hands found call for them (small "
-        "hands, many people, grayscale or noisy images). thorough: always search down to the smallest fixable hand "
-        "(slower). Every candidate box passes a hand-or-not check.",
+        "hands, many people, grayscale, noisy or dark images). thorough: always search down to the smallest "
+        "fixable hand (slower). Every candidate box passes a hand-or-not check.",
         choices=EXTRA_PASS_MODES, aliases={"1": "auto", "true": "auto", "yes": "auto", "on": "auto", "0": "off",
                                            "false": "off", "no": "off"})
     min_hand_size: int = _knob(
@@ -88,7 +102,8 @@ class HandRefineSettings:
     steps: int = _knob(0, "steps", "Steps", "Sampling steps of the hand pass. 0: same as the image.", 0, 150, 1)
     cfg_scale: float = _knob(0.0, "cfg", "CFG scale", "CFG scale of the hand pass. 0: same as the image.",
                              0.0, 30.0, 0.5)
-    sampler: str = _knob(SAME, "sampler", "Sampler", "Sampler of the hand pass. Empty: same as the image.")
+    sampler: str = _knob(SAME, "sampler", "Sampler",
+                         f"Sampler of the hand pass. Empty or {SAME_SAMPLER!r}: same as the image.")
     prompt: str = _knob(SAME, "prompt", "Prompt", "Prompt of the hand pass. Empty: the image's own prompt.")
     negative_prompt: str = _knob(SAME, "neg", "Negative prompt",
                                  "Negative prompt of the hand pass. Empty: the image's own.")
@@ -99,15 +114,54 @@ class HandRefineSettings:
     sequential_expansion: bool = _knob(
         False, "seq", "Sequential mask expansion",
         "Blend seams like 'Giving a Hand to Diffusion Models': the context is kept in a ring inside the mask at "
-        "first and released step by step down to the real mask; the hand itself is free from the first step.")
+        "first and released step by step down to the real mask; the hand itself is free from the first step.",
+        axis=True)
     expansion_ring: int = _knob(32, "ring", "Expansion ring width",
                                 "Width in px (of the inpaint pass) of the kept ring at the first step.", 0, 256, 1)
     expansion_release: float = _knob(0.6, "release", "Expansion release share",
                                      "Share of the masked steps over which the ring is released.", 0.05, 1.0, 0.05)
     expansion_free_steps: int = _knob(2, "free", "Unmasked final steps",
                                       "Last steps that run with no mask at all (the paper uses 2).", 0, 10, 1)
+    keep_fix: str = _knob(
+        KEEP_FIX_CHOICES[0], "keep", "Keep the fix",
+        "if good: each hand is detected again after its pass; a fix with no hand, a hand that does not match the "
+        "one asked for, or a worse-looking hand is dropped and the original pixels stay. always: keep every fix.",
+        choices=KEEP_FIX_CHOICES, axis=True)
+    attempts: int = _knob(
+        1, "attempts", "Attempts per region",
+        "Candidates per region, with consecutive seeds in one batch; the best good one is kept.", 1, 8, 1,
+        axis=True)
+    fix_mode: str = _knob(
+        FIX_MODES[0], "fix", "Fix",
+        "every hand, or only hands whose quality score on the original is below the threshold.", choices=FIX_MODES,
+        axis=True)
+    look_wrong_threshold: float = _knob(
+        0.6, "wrong", "Looks-wrong threshold",
+        "With 'hands that look wrong': fix hands whose quality (detection confidence and anatomical plausibility, "
+        "0..1) is below this.", 0.0, 1.0, 0.01, axis=True)
+    hand_detector: str = _knob(
+        HAND_DETECTORS[0], "detector", "Hand detector",
+        "MediaPipe finds photo-like hands. The anime detector (a YOLOv8 box model) also finds anime, illustrated "
+        "and 3D-rendered hands; each of its boxes gets MediaPipe landmarks fitted on a zoomed crop, and a box where "
+        "none fit is repainted without ControlNet. It downloads a 12 MB model on first use.", choices=HAND_DETECTORS,
+        axis=True)
+    detector_model: str = _knob(
+        "", "detmodel", "Detector model file",
+        "A YOLOv8-style ONNX hand detector for the anime detector. Empty: the recommended model "
+        "(deepghs anime_hand_detection v1.0 n), downloaded into models/handrefine/ on first use.")
+
+    @property
+    def uses_mediapipe_pass(self) -> bool:
+        """MediaPipe searches the whole image (otherwise it only fits landmarks inside the box model's boxes)."""
+        return self.hand_detector != HAND_DETECTORS[2]
+
+    @property
+    def uses_box_detector(self) -> bool:
+        return self.hand_detector != HAND_DETECTORS[0]
 
     def __post_init__(self) -> None:
+        if self.sampler in SAME_SAMPLER_LABELS:
+            object.__setattr__(self, "sampler", SAME)  # the dropdown's label and the API's "" mean the same
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(f.default, float) and isinstance(value, int) and not isinstance(value, bool):
@@ -140,15 +194,6 @@ class HandRefineSettings:
                     values.update(v)
             return cls.from_dict(values)
         raise SettingsError(f"cannot read HandRefine settings from {type(value).__name__}")
-
-    @classmethod
-    def from_args(cls, positional: Sequence[Any] = (), named: Mapping[str, Any] | None = None) -> HandRefineSettings:
-        names = field_names()
-        if len(positional) > len(names):
-            raise SettingsError(f"too many positional HandRefine arguments: {len(positional)} > {len(names)}")
-        values = dict(zip(names, positional))
-        values.update(named or {})
-        return cls.from_dict(values)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> HandRefineSettings:
@@ -240,19 +285,24 @@ def _coerce(f: dataclasses.Field, v: Any) -> Any:
             if isinstance(v, bool):
                 raise ValueError(v)
             number = float(v)
-            if number != int(number):
+            if not math.isfinite(number) or number != int(number):
                 raise ValueError(v)
             return int(number)
         if kind is float:
             if isinstance(v, bool):
                 raise ValueError(v)
-            return float(v)
+            number = float(v)
+            if not math.isfinite(number):  # nan / inf pass every range check and make invalid JSON
+                raise SettingsError(f"{f.name} must be a finite number, got {v!r}")
+            return number
         if kind is str:
             alias = f.metadata["aliases"].get(str(v).strip().lower())
             if alias is not None:
                 return alias
             return "" if v is None else str(v)
-    except (TypeError, ValueError):
+    except SettingsError:
+        raise
+    except (TypeError, ValueError, OverflowError):
         raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}") from None
     return v
 
@@ -261,11 +311,11 @@ def _check(f: dataclasses.Field, v: Any) -> None:
     kind = type(f.default)
     if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
         raise SettingsError(f"{f.name} must be a {kind.__name__}, got {v!r}")
+    if kind is float and not math.isfinite(v):
+        raise SettingsError(f"{f.name} must be a finite number, got {v!r}")
     lo, hi, choices = f.metadata["min"], f.metadata["max"], f.metadata["choices"]
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise SettingsError(f"{f.name} must be between {lo:g} and {hi:g}, got {v!r}")
     if choices and v not in choices:
         raise SettingsError(f"{f.name} must be one of {', '.join(choices)}; got {v!r}")
 
-
-DEFAULTS = HandRefineSettings()

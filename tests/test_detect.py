@@ -164,3 +164,38 @@ def test_merge_prefers_full_pass_and_drops_contained_duplicates(make_hand):
     merged = merge_hands([tile_same, full, tile_part, other], (800, 600))
     assert [h.source for h in merged] == ["full", "tile"]
     assert merged[0] is full and merged[1] is other
+
+
+def test_pool_keeps_recent_settings_loaded(model_path):
+    """Detection and the after-fix re-checks alternate settings; neither may reload a landmarker each time."""
+    from lib_handrefine.detect import POOL_KEYS, HandDetector
+
+    d = HandDetector(model_path)
+    try:
+        rgb = np.zeros((64, 64, 3), np.uint8)
+        d.detect(rgb, 0.5, 8, extra_pass=False)
+        first = d._idle[(0.5, 8)][0]
+        d.detect(rgb, 0.3, 8, extra_pass=False)
+        d.detect(rgb, 0.5, 8, extra_pass=False)
+        assert d._idle[(0.5, 8)][0] is first  # reused, not re-created
+        for i in range(POOL_KEYS + 1):
+            d.detect(rgb, 0.2 + i / 100, 1, extra_pass=False)
+        assert len(d._idle) == POOL_KEYS
+    finally:
+        d.close()
+
+
+def test_detector_is_warmed_up_with_the_settings_it_will_use(model_path):
+    """The first image must not pay for creating landmarkers: the warm-up builds one per worker for the settings
+    given, and a detection with those settings creates none."""
+    d = HandDetector(model_path, confidence=0.3, max_hands=4)
+    try:
+        assert {k: len(v) for k, v in d._idle.items()} == {(0.3, 4): 2}
+        created = []
+        original = d._create
+        d._create = lambda *key: created.append(key) or original(*key)
+        rgb = np.zeros((900, 700, 3), np.uint8)  # big enough for the extra pass: both workers busy at once
+        d.detect(rgb, confidence=0.3, max_hands=4, extra_pass=True)
+        assert created == []
+    finally:
+        d.close()

@@ -72,3 +72,18 @@ def test_edge_hand_region_is_clipped(detector):
     plan = build_plan(rgb, HandRefineSettings(), detector)
     r = plan.regions[0]
     assert r.bbox[0] == 0 and r.crop[0] == 0
+
+
+def test_hands_that_look_wrong_only(detector):
+    """d01's malformed hand scores low; a clean photo hand scores high and is left alone in that mode."""
+    malformed = build_plan(load_image(HANDS_DIR / "d01_sd_malformed_1.jpg"), HandRefineSettings(), detector)
+    clean = build_plan(load_image(HANDS_DIR / "a04_photo_hand_icecream_224.jpg"), HandRefineSettings(), detector)
+    q_malformed = malformed.summary()["hands"][0]["quality"]
+    q_clean = clean.summary()["hands"][0]["quality"]
+    assert q_malformed < 0.6 < q_clean
+    only_wrong = HandRefineSettings(fix_mode="hands that look wrong", look_wrong_threshold=0.6)
+    assert len(plan_from_hands(malformed.hands, (512, 512), only_wrong).regions) == 1
+    skipped_plan = plan_from_hands(clean.hands, (224, 224), only_wrong)
+    assert skipped_plan.regions == [] and skipped_plan.hands == []
+    assert skipped_plan.skipped[0]["reason"].startswith("looks right (quality")
+    assert len(plan_from_hands(clean.hands, (224, 224), HandRefineSettings()).regions) == 1  # every hand: fixed

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-SCHEDULE_ATTR = "_handrefine_schedule"
-
-
-@dataclass
-class PassSchedule:
-    """Attached to one of our own nested passes when sequential mask expansion is on."""
-
-    schedule: Any  # lib_handrefine.schedule.ExpansionSchedule
-    cores: list[tuple[int, int, int, int]]  # the region's hands, unpadded, in full-image pixels
+from .state import pass_of
 
 
 def on_mask_blend(p: Any, mba: Any) -> None:
     """Per-step blend of our own passes with the expansion schedule; inert everywhere else and for the final blend
     (which stays on the real mask, as does the UNet's inpainting conditioning)."""
-    planned: PassSchedule | None = getattr(p, SCHEDULE_ATTR, None)
-    if planned is None or mba.is_final_blend:
+    planned = pass_of(p)
+    if planned is None or planned.schedule is None or mba.is_final_blend:
         return
     import torch
 
@@ -52,9 +43,10 @@ def on_mask_blend(p: Any, mba: Any) -> None:
 
 def expected_calls(denoiser: Any, sampler_name: str) -> int:
     """How many denoiser calls this sampling run makes. `total_steps` is exact for k-diffusion samplers; the
-    WebUI's DDIM loops make two calls fewer and PLMS one fewer (their loops stop one timestep early)."""
+    WebUI's DDIM loops make two calls fewer and PLMS one fewer (their loops stop one timestep early). A1111 marks
+    the denoiser of those loops with `mask_before_denoising`, Forge / Neo with `classic_ddim_eps_estimation`."""
     total = int(getattr(denoiser, "total_steps", 0) or getattr(denoiser, "steps", 1) or 1)
-    if getattr(denoiser, "mask_before_denoising", False):
+    if getattr(denoiser, "mask_before_denoising", False) or getattr(denoiser, "classic_ddim_eps_estimation", False):
         name = sampler_name.upper()
         if name.startswith("DDIM"):
             total -= 2

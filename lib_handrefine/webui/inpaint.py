@@ -16,9 +16,7 @@ import numpy as np
 from PIL import Image
 
 from ..settings import HandRefineSettings
-
-INNER_FLAG = "_handrefine_inner"
-SAME_SAMPLER_LABELS = ("", "Same as image", "Use same sampler")
+from .state import PassState, mark_inner
 
 
 @dataclass
@@ -47,7 +45,7 @@ def resolve_pass(p: Any, index: int, region_index: int, settings: HandRefineSett
     base_seed = settings.seed if settings.seed >= 0 else int(_pick(getattr(p, "all_seeds", None), index,
                                                                    getattr(p, "seed", -1)))
     subseed = int(_pick(getattr(p, "all_subseeds", None), index, getattr(p, "subseed", -1)))
-    sampler = settings.sampler if settings.sampler not in SAME_SAMPLER_LABELS else getattr(p, "sampler_name", None)
+    sampler = settings.sampler or getattr(p, "sampler_name", None)
     return PassSpec(
         image=image,
         mask=Image.fromarray(mask, "L"),
@@ -69,7 +67,7 @@ def _pick(values: Any, index: int, fallback: Any) -> Any:
     return fallback
 
 
-def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings) -> Any:
+def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings, pass_state: PassState) -> Any:
     """A StableDiffusionProcessingImg2Img for one region ("only masked", original content under the mask)."""
     from modules.processing import StableDiffusionProcessingImg2Img
 
@@ -108,10 +106,13 @@ def build_pass(p: Any, spec: PassSpec, settings: HandRefineSettings) -> Any:
     )
     if spec.scheduler is not None and any(f.name == "scheduler" for f in dataclasses.fields(p2)):
         p2.scheduler = spec.scheduler
-    p2.cached_c = [None, None]
-    p2.cached_uc = [None, None]
+    if hasattr(p2, "distilled_cfg_scale"):  # Forge / Neo: Flux-style guidance travels with the image
+        p2.distilled_cfg_scale = getattr(p, "distilled_cfg_scale", p2.distilled_cfg_scale)
+    # own prompt caches (the class-level ones are shared); as many slots as this WebUI's (A1111 2, Neo 3)
+    p2.cached_c = [None] * len(p2.cached_c)
+    p2.cached_uc = [None] * len(p2.cached_uc)
     p2.is_api = True  # keeps the UI-only built-in scripts (seed, sampler) from re-reading outer UI values
-    setattr(p2, INNER_FLAG, True)
+    mark_inner(p2, pass_state)
     return p2
 
 

@@ -11,20 +11,16 @@ import html
 import json
 from typing import Any
 
-from ..settings import AUTO_MODEL, HandRefineSettings, field_names
-from .controlnet import NO_CONTROLNET
+from ..settings import AUTO_MODEL, SAME_SAMPLER, HandRefineSettings, field_names
+from .controlnet import controlnet_choices
 
-SAME_SAMPLER = "Same as image"
 GROUPS = (
     ("ControlNet", ("controlnet_model", "control_weight", "guidance_start", "guidance_end", "control_mode")),
     ("Inpainting", ("denoising_strength", "mask_padding", "mask_blur", "inpaint_padding", "inpaint_resolution")),
-    ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass")),
+    ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass", "hand_detector",
+                   "detector_model")),
+    ("Result check", ("keep_fix", "attempts", "fix_mode", "look_wrong_threshold")),
 )
-OVERRIDES = ("steps", "cfg_scale", "sampler", "seed", "prompt", "negative_prompt")
-
-
-def controlnet_choices(models: list[str]) -> list[str]:
-    return [AUTO_MODEL, NO_CONTROLNET, *models]
 
 
 def sampler_choices() -> list[str]:
@@ -60,7 +56,7 @@ def build_ui(script: Any, is_img2img: bool, default_model: str, list_models) -> 
                              elem_id=eid(name))
         if isinstance(value, (int, float)):
             return gr.Number(value=value, label=label, precision=0, elem_id=eid(name))
-        return gr.Textbox(value=value, label=label, lines=2, elem_id=eid(name))
+        return gr.Textbox(value=value, label=label, lines=2 if "prompt" in name else 1, elem_id=eid(name))
 
     with InputAccordion(False, label="HandRefine", elem_id=eid("enabled")) as enabled:
         c["enabled"] = enabled
@@ -75,9 +71,11 @@ def build_ui(script: Any, is_img2img: bool, default_model: str, list_models) -> 
                     if name == "controlnet_model":
                         models = list_models(False)
                         value = default_model if default_model in controlnet_choices(models) else AUTO_MODEL
-                        c[name] = gr.Dropdown(choices=controlnet_choices(models), value=value,
-                                              label=fields[name].metadata["label"], elem_id=eid(name))
-                        refresh = ToolButton(value="\U0001f504", elem_id=eid("refresh_models"))
+                        # own row: keeps the refresh button beside the list when the group row wraps (gradio 4)
+                        with gr.Row(elem_classes=["handrefine-model"]):
+                            c[name] = gr.Dropdown(choices=controlnet_choices(models), value=value,
+                                                  label=fields[name].metadata["label"], elem_id=eid(name))
+                            refresh = ToolButton(value="\U0001f504", elem_id=eid("refresh_models"))
                         refresh.click(fn=lambda: gr.update(choices=controlnet_choices(list_models(True))),
                                       inputs=[], outputs=[c[name]])
                     else:

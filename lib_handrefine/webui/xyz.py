@@ -1,26 +1,28 @@
-"""HandRefine's axes for the WebUI's X/Y/Z plot script.
+"""HandRefine's axes for the WebUI's X/Y/Z plot script: one per setting marked `axis` in settings.py.
 
 An axis value overrides the accordion's setting for its cell only: X/Y/Z runs each cell on a shallow copy of the
-processing object, so the value goes into a fresh dict on that copy, which our `process` hook reads.
+processing object, so the value goes onto that copy (state.add_xyz_override), which our `process` hook reads.
 Registered at import (with --nowebui the X/Y/Z UI is built before any before-UI callback) and again before the
 UI is built (the fallback), never twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
-from .hooks import XYZ_ATTR
+from ..settings import HandRefineSettings
+from . import state
+from .controlnet import controlnet_choices
 
 PREFIX = "[HandRefine]"
 ON_OFF = ("On", "Off")
 
 
-def _set(name: str, convert=None):
+def _set(name: str, convert: Callable[[Any], Any] | None = None):
     def apply(p: Any, value: Any, values: Any) -> None:
-        overrides = dict(getattr(p, XYZ_ATTR, None) or {})  # a new dict: the cell's p is a shallow copy
-        overrides[name] = convert(value) if convert else value
-        setattr(p, XYZ_ATTR, overrides)
+        state.add_xyz_override(p, name, convert(value) if convert else value)
 
     return apply
 
@@ -29,19 +31,22 @@ def _on(value: Any) -> bool:
     return str(value).strip().lower() in ("on", "true", "1", "yes")
 
 
-def axis_specs(list_models) -> list[tuple[str, type, Any, Any]]:
-    """(label, value type, apply, choices) for every axis."""
-    return [
-        ("Enabled", str, _set("enabled", _on), lambda: list(ON_OFF)),
-        ("Control weight", float, _set("control_weight"), None),
-        ("Guidance start", float, _set("guidance_start"), None),
-        ("Guidance end", float, _set("guidance_end"), None),
-        ("Denoising strength", float, _set("denoising_strength"), None),
-        ("Mask padding", int, _set("mask_padding"), None),
-        ("Detection confidence", float, _set("detect_confidence"), None),
-        ("Sequential mask expansion", str, _set("sequential_expansion", _on), lambda: list(ON_OFF)),
-        ("ControlNet model", str, _set("controlnet_model"), lambda: ["Auto", "None", *list_models(False)]),
-    ]
+def axis_specs(list_models: Callable[[bool], list[str]]) -> list[tuple[str, type, Any, Any]]:
+    """(label, value type, apply, choices) for every setting marked as an axis, in settings order."""
+    specs = []
+    for f in dataclasses.fields(HandRefineSettings):
+        label, default = f.metadata["axis"], f.default
+        if not label:
+            continue
+        if isinstance(default, bool):
+            specs.append((label, str, _set(f.name, _on), lambda: list(ON_OFF)))
+        elif f.name == "controlnet_model":
+            specs.append((label, str, _set(f.name), lambda: controlnet_choices(list_models(False))))
+        elif f.metadata["choices"]:
+            specs.append((label, str, _set(f.name), lambda c=f.metadata["choices"]: list(c)))
+        else:
+            specs.append((label, type(default), _set(f.name), None))
+    return specs
 
 
 def find_xyz_module() -> Any | None:
@@ -50,7 +55,7 @@ def find_xyz_module() -> Any | None:
     return next((d.module for d in scripts.scripts_data if d.script_class.__module__ == "xyz_grid.py"), None)
 
 
-def register_axes(list_models) -> bool:
+def register_axes(list_models: Callable[[bool], list[str]]) -> bool:
     """Add our axes to the X/Y/Z plot once. False when the X/Y/Z script is not loaded (yet)."""
     xyz = find_xyz_module()
     if xyz is None:

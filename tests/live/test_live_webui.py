@@ -21,6 +21,8 @@ from ..conftest import HANDS_DIR, MODEL
 URL = os.environ.get("HANDREFINE_WEBUI_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(not URL, reason="HANDREFINE_WEBUI_URL is not set: no real WebUI to test against")
 FAST = {"inpaint_resolution": 256, "steps": 3}
+# Random weights paint noise, which the result check rightly rejects: tests of the pass mechanics keep every fix
+ALWAYS = {"keep_fix": "always"}
 
 
 def call(route: str, payload: dict | None = None, timeout: float = 900) -> dict:
@@ -50,7 +52,7 @@ def plan_of(image: Image.Image, **settings):
 
 def test_img2img_fix_hands_only_changes_only_the_hand_regions():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
-    settings = {"enabled": True, "fix_hands_only": True, **FAST}
+    settings = {"enabled": True, "fix_hands_only": True, **FAST, **ALWAYS}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a woman facing the camera, making a hand gesture", "seed": 1,
         "steps": 3, "width": 512, "height": 512, "sampler_name": "Euler a",
@@ -69,6 +71,19 @@ def test_img2img_fix_hands_only_changes_only_the_hand_regions():
     outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
     assert not diff[outside].any(), "pixels outside the hand region changed"
     assert diff[y0:y1, x0:x1].mean() > 0.2, "the hand region was not repainted"
+
+
+def test_a_noise_fix_is_rejected_and_the_input_comes_back_unchanged():
+    """With the defaults, random weights' noise fails the result check: every pixel of the input comes back."""
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 11, "steps": 3, "width": 512, "height": 512,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "attempts": 2, **FAST}]}},
+    })
+    out = unb64(result["images"][0])
+    assert np.array_equal(np.asarray(out), np.asarray(image)), "a rejected fix changed the image"
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "0/1 region(s) fixed" in info and "hand 1: fix rejected" in info and "original kept" in info
 
 
 def test_txt2img_with_handrefine_enabled_runs():
@@ -94,7 +109,8 @@ def test_img2img_without_controlnet_model_inpaints_plainly():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 4, "steps": 3,
-        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None", **FAST}]}},
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "controlnet_model": "None", **FAST,
+                                                      **ALWAYS}]}},
     })
     info = json.loads(result["info"])["infotexts"][0]
     assert "1/1 region(s) fixed, no ControlNet" in info
@@ -123,7 +139,7 @@ def test_xyz_plot_over_control_weight_returns_the_grid():
 def test_img2img_with_sequential_mask_expansion():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
     settings = {"enabled": True, "sequential_expansion": True, "expansion_free_steps": 1, "sampler": "DDIM",
-                "inpaint_resolution": 192, "steps": 4}
+                "inpaint_resolution": 192, "steps": 4, **ALWAYS}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 6, "steps": 4,
         "alwayson_scripts": {"HandRefine": {"args": [settings]}},
@@ -148,7 +164,7 @@ def test_img2img_inpaint_mask_fixes_only_the_touched_hand():
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 8,
         "steps": 2, "width": 480, "height": 320,
-        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **FAST}]}},
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **FAST, **ALWAYS}]}},
     })
     out = unb64(result["images"][0])
     diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
@@ -157,16 +173,69 @@ def test_img2img_inpaint_mask_fixes_only_the_touched_hand():
     assert "1/1 region(s) fixed" in json.loads(result["info"])["infotexts"][0]
 
 
+def controlnet_naming() -> tuple[str, list[str]]:
+    """The no-op preprocessor's name and the installed models, as this WebUI's ControlNet spells them: A1111's
+    sd-webui-controlnet says "none" and accepts a bare model stem; Forge's built-in one says "None" and only takes a
+    listed "stem [hash]" name exactly (a unit named the A1111 way is rejected there)."""
+    modules = call("/controlnet/module_list")["module_list"]
+    none = "None" if "None" in modules else "none"
+    assert none in modules, f"no no-op preprocessor in {modules[:10]}"
+    return none, call("/controlnet/model_list")["model_list"]
+
+
 def test_users_own_controlnet_unit_keeps_working_across_batches():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB").resize((256, 256))
-    user_unit = {"enabled": True, "module": "none", "model": "control_v11f1p_sd15_depth", "weight": 1.0,
-                 "image": b64(image)}
+    none, models = controlnet_naming()
+    depth = next((m for m in models if "depth" in m.lower() and "hand" not in m.lower()), None)
+    assert depth, f"the test WebUI needs a depth ControlNet model besides the hand one; it has {models}"
+    user_unit = {"enabled": True, "module": none, "model": depth, "weight": 1.0, "image": b64(image),
+                 "save_detected_map": True}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
         "n_iter": 2, "denoising_strength": 0.5,
         "alwayson_scripts": {"controlnet": {"args": [user_unit]},
-                             "HandRefine": {"args": [{"enabled": True, **FAST}]}},
+                             "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST,
+                                                      **ALWAYS}]}},
     })
     # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
     infos = json.loads(result["info"])["infotexts"]
-    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[:2])
+    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[-2:])
+    assert "ControlNet 0: " in infos[-1], "the user's unit is not in the generation info: it did not run"
+    # it really ran: ControlNet returned its detected map (images without an infotext come after the generated ones)
+    extra = result["images"][len(infos):]
+    assert len(extra) == 1, f"expected the user's unit's detected map, got {len(extra)} extra image(s)"
+    detected = np.asarray(unb64(extra[0]).resize((256, 256)), float)
+    assert np.abs(detected - np.asarray(image, float)).mean() < 12, "the detected map is not the user's image"
+
+
+@pytest.mark.parametrize("bad", [{"control_weight": "abc"}, {"control_weight": 5}, {"no_such_knob": 1}])
+def test_img2img_fix_hands_only_with_a_bad_value_returns_the_input_unchanged(bad):
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 10, "steps": 3, "width": image.size[0],
+        "height": image.size[1], "denoising_strength": 0.9,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **bad}]}},
+    })
+    out = unb64(result["images"][0])
+    assert np.array_equal(np.asarray(out), np.asarray(image)), "a pass ran over the picture"
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "HandRefine result: " in info
+    result_text = info.split("HandRefine result: ")[1]
+    assert "error: " in result_text and "input returned unchanged" in result_text
+
+
+def test_the_inpaint_mask_points_at_a_missed_hand():
+    """Detection misses the hand (confidence 1.0); the mask over it makes HandRefine look again and fix it there."""
+    image = Image.open(HANDS_DIR / "a01_photo_thumb_up.jpg").convert("RGB").resize((320, 260))
+    mask = Image.new("L", image.size, 0)
+    mask.paste(255, (75, 30, 200, 200))
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 12,
+        "steps": 2, "width": 320, "height": 260, "denoising_strength": 0.0,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "detect_confidence": 1.0, **FAST, **ALWAYS}]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "1 hand(s), 1/1 region(s) fixed" in info, info
+    out = unb64(result["images"][0])
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    assert diff[30:200, 75:200].any(), "the masked hand was not repainted"

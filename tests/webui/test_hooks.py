@@ -1,8 +1,7 @@
 """Small WebUI-facing pieces: infotext paste, the settings page section, argument forms."""
 
-from lib_handrefine.settings import HandRefineSettings
+from lib_handrefine.settings import SAME_SAMPLER, HandRefineSettings
 from lib_handrefine.webui.hooks import on_infotext_pasted, settings_from_args
-from lib_handrefine.webui.ui import SAME_SAMPLER
 
 from .conftest import runner_for
 
@@ -50,3 +49,9 @@ def test_ui_values_are_understood():
     values[names.index("seed")] = -1.0  # gr.Number delivers floats
     s = settings_from_args(tuple(values))
     assert s.sampler == "" and s.seed == -1 and s.debug_images is True
+
+
+def test_every_same_sampler_label_means_the_images_sampler():
+    for label in ("", SAME_SAMPLER, "Use same sampler"):
+        assert settings_from_args([{"enabled": True, "sampler": label}]).sampler == ""
+    assert HandRefineSettings(sampler="DDIM").sampler == "DDIM"

@@ -8,6 +8,7 @@ from PIL import Image
 
 from lib_handrefine.plan import build_plan
 from lib_handrefine.settings import HandRefineSettings
+from lib_handrefine.webui import state
 
 from .conftest import MODELS, SCRIPT, args_with, changed, hand_image, harness, runner_for
 
@@ -19,7 +20,8 @@ class HandPhoto:
     photo = "c07_photo_woman_lying.jpeg"
 
     @staticmethod
-    def make():
+    def make(photos: list[str] | None = None):
+        """photos: one file per image of the generation (by its generation-wide index); default: all `photo`."""
         from modules import scripts
 
         class HandPhotoScript(scripts.Script):
@@ -35,10 +37,17 @@ class HandPhoto:
             def postprocess_batch(self, p, *args, images, batch_number):
                 import torch
 
-                photo = np.asarray(hand_image(HandPhoto.photo).resize((p.width, p.height)), np.float32) / 255
-                images[:] = torch.from_numpy(photo).permute(2, 0, 1)[None]
+                for i in range(len(images)):
+                    name = photos[batch_number * p.batch_size + i] if photos else HandPhoto.photo
+                    photo = np.asarray(hand_image(name).resize((p.width, p.height)), np.float32) / 255
+                    images[i] = torch.from_numpy(photo).permute(2, 0, 1)
 
         return HandPhotoScript
+
+
+def args_always(runner, **settings):
+    """Keep every fix: these tests are about the pass mechanics, and the double's sampler draws no hand."""
+    return args_with(runner, keep_fix="always", **settings)
 
 
 def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
@@ -52,7 +61,7 @@ def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
 def test_img2img_fix_hands_only(webui):
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), prompt="a man", negative_prompt="ugly",
+    processed = harness.run_generation(runner, args_always(runner), prompt="a man", negative_prompt="ugly",
                                        init_images=[image], seed=5, steps=4, width=512, height=512)
     out = processed.images[0]
     assert out.size == image.size
@@ -93,13 +102,13 @@ def test_img2img_fix_hands_only(webui):
     info = processed.infotexts[0]
     assert "HandRefine: " in info and "weight=0.55" in info
     assert "1 hand(s), 1/1 region(s) fixed" in info
-    assert webui.job_counts == [2]  # the outer job plus our one region
+    assert webui.job_counts == [1]  # our one region (the skipped main pass is no job)
 
 
 def test_txt2img_fixes_every_image_of_a_batch(webui):
     runner_for(True)  # the WebUI always builds both tabs; the nested passes use img2img's scripts
     runner = harness.make_runner(False, [HandPhoto.make(), SCRIPT])
-    processed = harness.run_generation(runner, args_with(runner), prompt="a woman", seed=100, steps=3,
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=3,
                                        width=384, height=512, batch_size=2, n_iter=2)
     first = processed.index_of_first_image
     assert len(processed.images) == first + 4  # a grid comes first
@@ -110,6 +119,25 @@ def test_txt2img_fixes_every_image_of_a_batch(webui):
     for image, info in zip(processed.images[first:], processed.infotexts[first:]):
         assert changed(image, photo).any()
         assert "2 hand(s), 1/1 region(s) fixed" in info
+
+
+def test_each_image_of_later_batches_gets_its_own_result(webui):
+    from modules import images, shared
+
+    shared.opts.data["samples_save"] = True
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([HandPhoto.photo, cat, cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=2, width=384,
+                                       height=512, batch_size=2, n_iter=2, do_not_save_samples=False)
+    first = processed.index_of_first_image
+    results = [t.split("HandRefine result: ")[1] for t in processed.infotexts[first:]]
+    assert ["no hands found" in r for r in results] == [False, True, True, False]
+    # the saved files' PNG info and the images' own parameters say the same
+    saved = [s["info"] for s in images.saved_images if not s["grid"] and s["basename"] != "grid"]
+    assert [("no hands found" in t) for t in saved[-4:]] == [False, True, True, False]
+    assert [("no hands found" in im.info["parameters"]) for im in processed.images[first:]] == [False, True, True,
+                                                                                                 False]
 
 
 def test_no_hands_is_a_quiet_no_op(webui):
@@ -137,7 +165,7 @@ def test_without_controlnet_extension_inpaints_plainly_and_says_so(webui):
     shared.opts.data["handrefine_model_path"] = webui_model()
     runner = runner_for(True)
     image = hand_image()
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=512, height=512)
     assert changed(processed.images[0], image).any()
     assert len(webui.passes) == 1
@@ -150,6 +178,22 @@ def webui_model() -> str:
     from ..conftest import MODEL
 
     return str(MODEL)
+
+
+def test_warnings_are_spelled_out_in_console_and_infotext(webui, capsys):
+    harness.set_controlnet_models([])  # default option: inpaint without ControlNet, with a warning
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_always(runner), init_images=[hand_image()], seed=1, steps=2)
+    why = "no suitable ControlNet model (asked for 'Auto'); inpainting without ControlNet"
+    result = processed.infotexts[0].split("HandRefine result: ")[1]
+    assert "warning(s)" not in result and why in result
+    image_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("HandRefine: image 0"))
+    assert why in image_line
+    # the infotext still parses back into its entries
+    from modules import infotext_utils
+
+    params = infotext_utils.parse_generation_parameters(processed.infotexts[0])
+    assert why in params["HandRefine result"] and "weight=0.55" in params["HandRefine"]
 
 
 def test_missing_controlnet_model_can_skip(webui):
@@ -187,7 +231,7 @@ def test_interrupt_during_our_pass_keeps_the_original(webui, monkeypatch):
     real = processing.process_images
 
     def interrupting(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             shared.state.interrupt()
         return real(p)
 
@@ -206,7 +250,7 @@ def test_api_list_and_dict_args_give_the_same_settings(webui):
     for args in (settings.to_args(), [{"enabled": True, "control_weight": 0.7, "mask_padding": 40, "seed": 9}]):
         harness.run_generation(runner, api_request=True, alwayson_scripts={"handrefine": {"args": args}},
                                init_images=[hand_image()], seed=3, steps=2)
-        seen.append(harness.last_p._handrefine_run.settings)
+        seen.append(state.run_of(harness.last_p).settings)
     assert seen[0] == seen[1] == settings
     assert [p2.seed for p2, _ in webui.passes] == [9, 9]
     assert [harness.controlnet_log()[i]["unit"].weight for i in range(2)] == [0.7, 0.7]
@@ -221,7 +265,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
     mask = Image.new("L", image.size, 0)
     x0, y0, x1, y1 = target.bbox
     mask.paste(255, (x0 + 10, y0 + 10, x0 + 30, y0 + 30))
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], mask=mask,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], mask=mask,
                                        inpaint_full_res=False, seed=1, steps=2, width=image.size[0],
                                        height=image.size[1])
     assert len(webui.passes) == 1
@@ -232,7 +276,7 @@ def test_user_mask_limits_the_fix_to_hands_it_touches(webui):
 
 def test_debug_images_join_the_gallery(webui):
     runner = runner_for(True)
-    processed = harness.run_generation(runner, args_with(runner, debug_images=True), init_images=[hand_image()],
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), init_images=[hand_image()],
                                        seed=1, steps=2)
     assert len(processed.images) == 4 and len(processed.infotexts) == 4
     depth = np.asarray(processed.images[1])
@@ -273,7 +317,7 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     calls = []
 
     def first_region_nans(p):
-        if getattr(p, "_handrefine_inner", False):
+        if state.is_inner(p):
             calls.append(p)
             if len(calls) == 1:
                 raise devices.NansException("A tensor with all NaNs was produced in Unet.")
@@ -282,8 +326,79 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     monkeypatch.setattr(processing, "process_images", first_region_nans)
     runner = runner_for(True)
     image = hand_image("c01_photo_fullbody_stretch.jpg")  # two separate regions
-    processed = harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2,
+    processed = harness.run_generation(runner, args_always(runner), init_images=[image], seed=1, steps=2,
                                        width=image.size[0], height=image.size[1])
     assert len(calls) == 2
     assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]
     assert changed(processed.images[0], image).any()
+
+
+def test_missing_hand_model_is_one_clean_line_and_no_retry_storm(webui, monkeypatch, capsys):
+    from modules import shared
+
+    from lib_handrefine.model_file import ModelFileError
+    from lib_handrefine.webui import environment
+
+    calls = []
+
+    def offline(explicit, models_dir, download=True, **kwargs):
+        calls.append(explicit)
+        raise ModelFileError("HandRefine needs the MediaPipe hand model, but downloading it failed: no network")
+
+    monkeypatch.setattr(environment, "resolve_model_path", offline)
+    monkeypatch.setattr(environment, "_model_failures", {}, raising=False)
+    shared.opts.data["handrefine_model_path"] = ""
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image, image], batch_size=2, n_iter=2,
+                                       seed=1, steps=2)
+    assert len(calls) == 1, "the failure is remembered for the following images"
+    first = processed.index_of_first_image
+    assert len(processed.images) == first + 4 and webui.passes == []
+    assert all(np.array_equal(np.asarray(im), np.asarray(image)) for im in processed.images[first:])
+    for info in processed.infotexts[first:]:
+        assert "HandRefine result: \"skipped: HandRefine needs the MediaPipe hand model" in info
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "ModelFileError" not in out + err
+    assert sum("downloading it failed: no network" in line for line in out.splitlines()) == 4  # one line per image
+    # a changed setting is tried at once
+    shared.opts.data["handrefine_model_path"] = "/elsewhere/hand_landmarker.task"
+    harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
+    assert calls == [None, "/elsewhere/hand_landmarker.task"]
+
+
+def test_fix_hands_only_progress_runs_from_0_to_100_percent(webui, monkeypatch):
+    from modules import processing, shared
+
+    real = processing.process_images
+    progress = []  # the web progress bar's job part (job_no / job_count) as each of our passes starts and ends
+
+    def recording(p):
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        result = real(p)
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        return result
+
+    monkeypatch.setattr(processing, "process_images", recording)
+    runner = runner_for(True)
+    harness.run_generation(runner, args_always(runner, steps=8), init_images=[hand_image()], n_iter=2, seed=1,
+                           steps=8)
+    assert progress == [0.0, 0.5, 0.5, 1.0]  # two images, one region each; the skipped main pass counts for nothing
+    total, done = shared.total_tqdm.finished[-1]
+    assert done == total > 0  # the console's "Total progress" ends at 100 %
+
+
+def test_debug_images_carry_their_own_images_infotext_after_a_grid(webui):
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), prompt="a woman", seed=100,
+                                       steps=2, width=384, height=512, batch_size=2)
+    first = processed.index_of_first_image
+    assert first == 1  # a grid comes first
+    own = processed.infotexts[first + 1]  # the second image: the one with hands
+    debug_infos = processed.infotexts[first + 2:]
+    assert len(debug_infos) == 6 and debug_infos[3:] == [own] * 3
+    assert debug_infos[:3] == [processed.infotexts[first]] * 3

@@ -1,8 +1,13 @@
 """HandRefine's X/Y/Z plot axes against the double's X/Y/Z script."""
 
+import dataclasses
+
+import pytest
+
+from lib_handrefine.settings import CONTROL_MODES, HandRefineSettings
 from lib_handrefine.webui.xyz import PREFIX, register_axes
 
-from .conftest import args_with, hand_image, harness, runner_for
+from .conftest import MODELS, args_with, hand_image, harness, runner_for
 
 
 def _ours(xyz):
@@ -14,11 +19,35 @@ def test_axes_registered_once_at_import_and_before_ui(webui):
     xyz = harness.xyz_grid_module()
     labels = [o.label for o in _ours(xyz)]
     assert f"{PREFIX} Control weight" in labels and f"{PREFIX} Sequential mask expansion" in labels
-    assert len(labels) == len(set(labels)) == 9
+    marked = [f.metadata["axis"] for f in dataclasses.fields(HandRefineSettings) if f.metadata["axis"]]
+    assert labels == [f"{PREFIX} {label}" for label in marked] and len(set(labels)) == len(marked) >= 15
+    assert f"{PREFIX} Attempts per region" in labels and f"{PREFIX} Looks-wrong threshold" in labels
     register_axes(lambda refresh: [])
-    assert len(_ours(xyz)) == 9
+    assert len(_ours(xyz)) == len(marked)
     model_axis = next(o for o in _ours(xyz) if o.label.endswith("ControlNet model"))
-    assert "None" in model_axis.choices()
+    assert model_axis.choices() == ["Auto", "None", *MODELS]
+    mode_axis = next(o for o in _ours(xyz) if o.label.endswith("Control mode"))
+    assert mode_axis.choices() == list(CONTROL_MODES)
+
+
+@pytest.mark.parametrize(("label", "text", "setting", "expected"), [
+    ("Enabled", "Off", "enabled", False),
+    ("Sequential mask expansion", "On", "sequential_expansion", True),
+    ("Inpaint resolution", "384", "inpaint_resolution", 384),
+    ("Control mode", CONTROL_MODES[2], "control_mode", CONTROL_MODES[2]),
+])
+def test_generated_axes_convert_their_values(webui, label, text, setting, expected):
+    from lib_handrefine.webui import state
+
+    runner_for(True)
+    axis = next(o for o in _ours(harness.xyz_grid_module()) if o.label == f"{PREFIX} {label}")
+
+    class Cell:
+        pass
+
+    cell = Cell()
+    axis.apply(cell, axis.type(text), [])
+    assert state.xyz_overrides(cell) == {setting: expected}
 
 
 def test_axis_value_reaches_its_cell_only(webui):

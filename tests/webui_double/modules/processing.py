@@ -28,6 +28,7 @@ import modules.images as images
 import modules.shared as shared
 from modules import (
     devices,
+    double_flavour,
     errors,
     extra_networks,
     infotext_utils,
@@ -46,6 +47,13 @@ from modules.shared import cmd_opts, opts, state
 opt_C = 4
 opt_f = 8
 PROGRAM_VERSION = "v1.10.1"
+
+
+def _postprocess_image_args(image, i: int, p):
+    """A1111 passes the image only; Neo also its index in the whole generation (Neo processing.py:1070, 1103)."""
+    if double_flavour.is_neo():
+        return scripts.PostprocessImageArgs(image, i + p.iteration * p.batch_size)
+    return scripts.PostprocessImageArgs(image)
 
 
 def uncrop(image: Image.Image, dest_size: tuple[int, int], paste_loc: tuple[int, int, int, int]) -> Image.Image:
@@ -189,6 +197,8 @@ class StableDiffusionProcessing:
             self.seed_resize_from_w = 0
         self.cached_uc = StableDiffusionProcessing.cached_uc
         self.cached_c = StableDiffusionProcessing.cached_c
+        if double_flavour.is_neo():
+            self.extra_result_images = []  # Neo: images scripts add to the result (ControlNet's detected maps)
 
     def fill_fields_from_opts(self):
         self.s_min_uncond = self.s_min_uncond if self.s_min_uncond is not None else opts.s_min_uncond
@@ -281,6 +291,11 @@ class StableDiffusionProcessing:
         self.c = None
         self.uc = None
         if not opts.persistent_cond_cache:
+            if double_flavour.is_neo():  # Neo: clear_prompt_cache(), three-slot caches, instance and class
+                self.cached_c, self.cached_uc = [None, None, None], [None, None, None]
+                StableDiffusionProcessing.cached_c = [None, None, None]
+                StableDiffusionProcessing.cached_uc = [None, None, None]
+                return
             StableDiffusionProcessing.cached_c = [None, None]
             StableDiffusionProcessing.cached_uc = [None, None]
 
@@ -768,7 +783,7 @@ def process_images_inner(p: StableDiffusionProcessing) -> Processed:
                 # face restoration is not simulated (p.restore_faces only shows up in infotext)
                 image = Image.fromarray(x_sample)
                 if p.scripts is not None:
-                    pp = scripts.PostprocessImageArgs(image)
+                    pp = _postprocess_image_args(image, i, p)
                     p.scripts.postprocess_image(p, pp)
                     image = pp.image
                 mask_for_overlay = getattr(p, "mask_for_overlay", None)
@@ -785,7 +800,7 @@ def process_images_inner(p: StableDiffusionProcessing) -> Processed:
                 # colour correction (p.color_corrections) is not simulated
                 image, original_denoised_image = apply_overlay(image, p.paste_to, overlay_image)
                 if p.scripts is not None:
-                    pp = scripts.PostprocessImageArgs(image)
+                    pp = _postprocess_image_args(image, i, p)
                     p.scripts.postprocess_image_after_composite(p, pp)
                     image = pp.image
                 if save_samples:

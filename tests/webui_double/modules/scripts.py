@@ -43,6 +43,18 @@ class PostprocessImageArgs:
         self.image = image
 
 
+A1111PostprocessImageArgs = PostprocessImageArgs
+
+
+class NeoPostprocessImageArgs:
+    """Neo's PostprocessImageArgs (modules/scripts.py:35): also the image's index in the whole generation.
+    harness.reset_webui(flavour="neo") installs it as scripts.PostprocessImageArgs."""
+
+    def __init__(self, image, index):
+        self.image = image
+        self.index = index
+
+
 class PostProcessMaskOverlayArgs:
     def __init__(self, index, mask_for_overlay, overlay_image):
         self.index = index

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from modules import sd_samplers_common, shared
+from modules import double_flavour, sd_samplers_common, shared
 from modules.script_callbacks import (
     AfterCFGCallbackParams,
     CFGDenoisedParams,
@@ -77,10 +77,17 @@ class CFGDenoiser(torch.nn.Module):
         self.need_last_noise_uncond = False
         self.last_noise_uncond = None
         self.mask_before_denoising = False
+        if double_flavour.is_neo():
+            self.classic_ddim_eps_estimation = False  # Neo sd_samplers_cfg_denoiser.py:64 (True for DDIM/PLMS)
 
     @property
     def inner_model(self):
         raise NotImplementedError()
+
+    def noisy_initial_latent(self, sigma):
+        """Neo: the original latent noised to this step's level (predictor.noise_scaling), for its pre-model blend."""
+        return self.init_latent + sigma.reshape(-1, *([1] * (self.init_latent.ndim - 1))) * torch.randn_like(
+            self.init_latent)
 
     def get_pred_x0(self, x_in, x_out, sigma):
         return x_out
@@ -106,6 +113,11 @@ class CFGDenoiser(torch.nn.Module):
 
         if self.mask_before_denoising and self.mask is not None:
             x = apply_blend(x, "before")
+        if double_flavour.is_neo() and self.mask is not None:
+            # Neo sd_samplers_cfg_denoiser.py:124-133: every sampler blends the input from the denoiser's own
+            # masks before the model (no script hook), then blends the output as A1111 does (below)
+            x = x * self.nmask + self.noisy_initial_latent(sigma) * self.mask
+            _log_blend(self.p, self, "pre-model", x, self.nmask, self.init_latent, self.mask, x, sigma)
 
         params = CFGDenoiserParams(
             x, image_cond, sigma, shared.state.sampling_step, shared.state.sampling_steps, cond, uncond, self

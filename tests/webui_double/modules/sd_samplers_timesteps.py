@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from modules import sd_samplers_cfg_denoiser, sd_samplers_common, shared
+from modules import double_flavour, sd_samplers_cfg_denoiser, sd_samplers_common, shared
 from modules.script_callbacks import ExtraNoiseParams, extra_noise_callback
 
 samplers_timesteps = [
@@ -35,7 +35,14 @@ class CFGDenoiserTimesteps(sd_samplers_cfg_denoiser.CFGDenoiser):
     def __init__(self, sampler):
         super().__init__(sampler)
         self.alphas = shared.sd_model.alphas_cumprod
-        self.mask_before_denoising = True
+        if double_flavour.is_neo():
+            self.classic_ddim_eps_estimation = True  # Neo sd_samplers_timesteps.py:35; no mask_before_denoising
+        else:
+            self.mask_before_denoising = True
+
+    def noisy_initial_latent(self, sigma):
+        a_t = self.alphas[sigma.to(dtype=int)][:, None, None, None].to(self.init_latent.dtype)
+        return a_t.sqrt() * self.init_latent + (1 - a_t).sqrt() * torch.randn_like(self.init_latent)
 
     def get_pred_x0(self, x_in, x_out, sigma):
         a_t = self.alphas[sigma.to(dtype=int)][:, None, None, None]

@@ -86,8 +86,8 @@ class Detection:
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # conditions under which detection is known to be weaker
     checked: int = 0  # candidates that needed a second landmark pass in the hand check
-    check_ms: float = 0.0  # time spent on those candidates
-    trust_ms: float = 0.0  # time spent on the candidates that needed no extra pass
+    check_passes: int = 0  # landmark passes the hand check ran
+    check_ms: float = 0.0  # time spent on those candidates (wall clock; checks run on the worker threads)
 
 
 def same_hand(a: Box, b: Box) -> bool:

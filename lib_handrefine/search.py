@@ -55,7 +55,7 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
     found = search(detector, rgb, confidence, max_hands, mode)
     hands: list[Hand] = []
     rejected: list[Rejected] = []
-    checked, check_passes, check_ms, trust_ms = 0, 0, 0.0, 0.0
+    checked, check_passes, check_ms = 0, 0, 0.0
 
     def timed_check(group: list[Hand]) -> tuple[Verdict, float]:
         t = time.perf_counter()
@@ -67,14 +67,12 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
             checked += 1
             check_passes += verdict.passes
             check_ms += ms
-        else:
-            trust_ms += ms
         if verdict.accepted:
             hands.append(with_check(group[0], verdict.score))
         else:
             rejected.append(Rejected(group[0].bbox, verdict.reason, verdict.score))
     return Detection(hands[:max_hands], found.passes + check_passes, (time.perf_counter() - start) * 1000, rejected,
-                     found.appearance.notes(), checked, check_ms, trust_ms)
+                     found.appearance.notes(), checked, check_passes, check_ms)
 
 
 def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Candidates:

@@ -9,7 +9,8 @@ the plan still repaints it, by plain inpainting without ControlNet.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,8 @@ class FoundHands:
     hands: list[Hand]
     boxes: list[BoxHand]
     ms: dict[str, float]
+    rejected: list[Any] = field(default_factory=list)  # candidates the hand-or-not check refused
+    notes: list[str] = field(default_factory=list)  # why detection may be weak on this image
 
 
 def _duplicate(a: Box, b: Box) -> bool:
@@ -59,10 +62,13 @@ def find_hands(rgb: np.ndarray, settings: HandRefineSettings, detector: HandDete
     `settings.max_hands`, landmark hands first."""
     ms: dict[str, float] = {}
     hands: list[Hand] = []
+    rejected: list[Any] = []
+    notes: list[str] = []
     if settings.uses_mediapipe_pass:
         start = time.perf_counter()
-        hands = detector.detect(rgb, settings.detect_confidence, settings.max_hands,
-                                settings.extra_detection_pass).hands
+        detection = detector.detect(rgb, settings.detect_confidence, settings.max_hands,
+                                    settings.extra_detection_pass)
+        hands, rejected, notes = detection.hands, detection.rejected, detection.notes
         ms["detect"] = (time.perf_counter() - start) * 1000
     boxes: list[BoxHand] = []
     if settings.uses_box_detector:
@@ -82,4 +88,4 @@ def find_hands(rgb: np.ndarray, settings: HandRefineSettings, detector: HandDete
                 boxes.append(BoxHand(detection.box, detection.score))
         ms["fit"] = (time.perf_counter() - start) * 1000
     hands = hands[:settings.max_hands]
-    return FoundHands(hands, boxes[:max(0, settings.max_hands - len(hands))], ms)
+    return FoundHands(hands, boxes[:max(0, settings.max_hands - len(hands))], ms, rejected, notes)

@@ -26,7 +26,7 @@ from .imageio import IMAGE_SUFFIXES, ImageLoadError, read_image, scan_inputs
 from .model_file import CLI_HINT, ModelFileError, resolve_model_path
 from .overlay import draw_overlay
 from .plan import build_plan
-from .settings import HAND_DETECTORS, HandRefineSettings, SettingsError
+from .settings import EXTRA_PASS_MODES, HAND_DETECTORS, HandRefineSettings, SettingsError
 
 DETECTOR_CHOICES = dict(zip(("mediapipe", "both", "anime"), HAND_DETECTORS))
 
@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--models-dir", help="folder for the obtained model (default: ~/.cache)")
     ins.add_argument("--confidence", type=float, default=None, help="minimum detection confidence (0.5)")
     ins.add_argument("--max-hands", type=int, default=None, help="most hands per image (8)")
-    ins.add_argument("--no-extra-pass", action="store_true", help="skip the zoomed tile pass")
+    ins.add_argument("--extra-pass", choices=EXTRA_PASS_MODES, default=None,
+                     help="zoomed passes: off, auto (where needed; default) or thorough")
+    ins.add_argument("--no-extra-pass", action="store_true", help="same as --extra-pass off")
     ins.add_argument("--padding", type=int, default=None, help="mask padding in px at 512 px (30)")
     ins.add_argument("--detector", choices=tuple(DETECTOR_CHOICES), default=None,
                      help="mediapipe (default), both (MediaPipe + anime detector) or anime")
@@ -67,7 +69,7 @@ def settings_from_args(args: argparse.Namespace) -> HandRefineSettings:
         "detect_confidence": args.confidence,
         "max_hands": args.max_hands,
         "mask_padding": args.padding,
-        "extra_detection_pass": False if args.no_extra_pass else None,
+        "extra_detection_pass": "off" if args.no_extra_pass else args.extra_pass,
         "hand_detector": DETECTOR_CHOICES.get(args.detector),
         "detector_model": args.detector_model,
     }

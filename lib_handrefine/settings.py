@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
 AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fits the checkpoint
 NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
@@ -33,10 +34,11 @@ class SettingsError(ValueError):
 
 def _knob(default: Any, key: str, label: str, help: str, minimum: float | None = None,
           maximum: float | None = None, step: float | None = None, choices: tuple[str, ...] | None = None,
-          axis: bool | str = False) -> Any:
-    """axis: True = an X/Y/Z axis named by the label; a string = an axis with that name instead."""
+          axis: bool | str = False, aliases: dict[str, str] | None = None) -> Any:
+    """axis: True = an X/Y/Z axis named by the label; a string = an axis with that name instead.
+    aliases: older values a choice setting still accepts (e.g. a former bool), lower-case -> choice."""
     meta = {"key": key, "label": label, "help": help, "min": minimum, "max": maximum, "step": step, "choices": choices,
-            "axis": (label if axis is True else axis) or None}
+            "axis": (label if axis is True else axis) or None, "aliases": aliases or {}}
     return field(default=default, metadata=meta)
 
 
@@ -84,10 +86,15 @@ class HandRefineSettings:
         0.5, "conf", "Detection confidence", "Minimum MediaPipe hand detection confidence.", 0.05, 1.0, 0.01,
         axis=True)
     max_hands: int = _knob(8, "max", "Maximum hands", "Most hands fixed per image (the most confident first).",
-                           1, 32, 1)
-    extra_detection_pass: bool = _knob(
-        True, "extra", "Extra detection pass",
-        "Also search zoomed, overlapping tiles for small hands and hands near the border.")
+                           1, 64, 1)
+    # was a bool (True/False): the slot and key stay, so old API calls and infotexts read as auto/off
+    extra_detection_pass: str = _knob(
+        "auto", "extra", "Extra detection pass",
+        "off: one whole-image pass. auto: zoomed passes where the image or the hands found call for them (small "
+        "hands, many people, grayscale or noisy images). thorough: always search down to the smallest fixable hand "
+        "(slower). Every candidate box passes a hand-or-not check.",
+        choices=EXTRA_PASS_MODES, aliases={"1": "auto", "true": "auto", "yes": "auto", "on": "auto", "0": "off",
+                                           "false": "off", "no": "off"})
     min_hand_size: int = _knob(
         0, "minsize", "Minimum hand size",
         "Skip hands whose longer side is below this many px (0: keep all; hands below ~60 px get a warning).",
@@ -159,6 +166,8 @@ class HandRefineSettings:
             value = getattr(self, f.name)
             if isinstance(f.default, float) and isinstance(value, int) and not isinstance(value, bool):
                 object.__setattr__(self, f.name, float(value))  # 1 -> 1.0, so equality and infotext are stable
+            elif f.metadata["aliases"] and str(value).strip().lower() in f.metadata["aliases"]:
+                object.__setattr__(self, f.name, f.metadata["aliases"][str(value).strip().lower()])  # True -> "auto"
             _check(f, getattr(self, f.name))
         if self.guidance_start > self.guidance_end:
             raise SettingsError(
@@ -287,6 +296,9 @@ def _coerce(f: dataclasses.Field, v: Any) -> Any:
                 raise SettingsError(f"{f.name} must be a finite number, got {v!r}")
             return number
         if kind is str:
+            alias = f.metadata["aliases"].get(str(v).strip().lower())
+            if alias is not None:
+                return alias
             return "" if v is None else str(v)
     except SettingsError:
         raise

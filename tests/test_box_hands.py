@@ -101,7 +101,7 @@ def test_box_only_hands_obey_minimum_size(make_hand):
     plan = plan_from_hands([], (800, 600), HandRefineSettings(min_hand_size=50),
                            boxes=[BoxHand((10, 10, 40, 40), 0.9), BoxHand((100, 100, 200, 200), 0.9)])
     assert [b.box for b in plan.boxes] == [(100, 100, 200, 200)]
-    assert plan.skipped == [{"bbox": [10, 10, 40, 40], "reason": "smaller than 50 px"}]
+    assert plan.skipped == [{"bbox": [10, 10, 40, 40], "reason": "smaller than 50 px", "score": 0.9}]
 
 
 def test_mediapipe_only_needs_no_box_model(detector):

@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from lib_handrefine.detect import DetectorError, HandDetector, box_overlap, merge_hands, tile_boxes
+from lib_handrefine.detect import DetectorError, HandDetector, box_overlap, extra_pass_mode, merge_hands
 from lib_handrefine.imageio import load_image
+from lib_handrefine.scales import tile_grid
 
 from .conftest import HANDS_DIR, expected_hands
 
@@ -39,9 +40,10 @@ def test_every_listed_hand_is_found(detector, name):
         assert h.handedness in ("Left", "Right") and 0.0 < h.score <= 1.0
 
 
+@pytest.mark.parametrize("mode", ["auto", "thorough"])
 @pytest.mark.parametrize("name", sorted(n for n in EXPECTED if n.startswith("f")))
-def test_no_false_positives_on_images_without_hands(detector, name):
-    assert detector.detect(load_image(HANDS_DIR / name), extra_pass=True).hands == []
+def test_no_false_positives_on_images_without_hands(detector, name, mode):
+    assert detector.detect(load_image(HANDS_DIR / name), extra_pass=mode).hands == []
 
 
 def test_more_hands_than_one_pass_on_the_data_set(detector):
@@ -127,16 +129,31 @@ def test_bad_model_and_closed_detector(tmp_path, model_path):
         d.detect(np.zeros((64, 64, 3), np.uint8))
 
 
-def test_tiles_cover_the_image_with_overlap():
-    for w, h in [(1024, 1024), (641, 900), (1920, 1080), (683, 384)]:
-        tiles = tile_boxes(w, h)
-        assert 4 <= len(tiles) <= 6
-        covered = np.zeros((h, w), bool)
-        for x0, y0, x1, y1 in tiles:
-            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
-            covered[y0:y1, x0:x1] = True
-        assert covered.all()
-    assert tile_boxes(40, 40) == [] and tile_boxes(512, 640) == []  # small images: one pass sees enough
+@pytest.mark.parametrize(("w", "h", "side"), [(1024, 1024, 400), (641, 900, 300), (1920, 1080, 700),
+                                              (2048, 2048, 330), (683, 384, 160)])
+def test_tiles_cover_the_image_with_overlap(w, h, side):
+    tiles = tile_grid(w, h, side)
+    covered = np.zeros((h, w), bool)
+    for x0, y0, x1, y1 in tiles:
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert max(x1 - x0, y1 - y0) <= 1.35 * max(side, 160)  # about the asked size
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()
+    # neighbours overlap, so a hand cut by one tile's edge lies whole in the next
+    xs = sorted({(t[0], t[2]) for t in tiles})
+    assert all(b[0] < a[1] for a, b in zip(xs, xs[1:]))
+
+
+def test_tile_count_grows_with_the_image_not_below_one():
+    assert tile_grid(300, 200, 400) == [(0, 0, 300, 200)]
+    assert len(tile_grid(2048, 2048, 330)) > len(tile_grid(1024, 1024, 330)) > len(tile_grid(512, 512, 330))
+
+
+def test_extra_pass_modes_and_the_old_bool():
+    assert extra_pass_mode(True) == "auto" and extra_pass_mode(False) == "off"
+    assert [extra_pass_mode(m) for m in ("off", "Auto", "thorough")] == ["off", "auto", "thorough"]
+    with pytest.raises(ValueError, match="extra pass must be one of"):
+        extra_pass_mode("sometimes")
 
 
 def test_merge_prefers_full_pass_and_drops_contained_duplicates(make_hand):

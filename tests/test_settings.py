@@ -41,7 +41,8 @@ def test_infotext_rejects_garbage_with_a_clear_message():
     [
         ({"control_weight": 3.0}, "control_weight must be between 0 and 2"),
         ({"denoising_strength": -0.1}, "denoising_strength must be between 0 and 1"),
-        ({"max_hands": 0}, "max_hands must be between 1 and 32"),
+        ({"max_hands": 0}, "max_hands must be between 1 and 64"),
+        ({"extra_detection_pass": "sometimes"}, "extra_detection_pass must be one of"),
         ({"control_mode": "Loud"}, "control_mode must be one of"),
         ({"guidance_start": 0.8, "guidance_end": 0.2}, "guidance_start"),
         ({"mask_padding": 2.5}, "mask_padding must be a int"),
@@ -118,3 +119,17 @@ def test_detector_settings_come_last_and_round_trip():
     assert not defaults.replace(hand_detector=HAND_DETECTORS[2]).uses_mediapipe_pass
     with pytest.raises(SettingsError, match="hand_detector must be one of"):
         defaults.replace(hand_detector="YOLO")
+
+
+def test_extra_pass_was_a_bool_and_old_values_still_read():
+    """The slot and infotext key stayed when the bool became off/auto/thorough: True/False -> auto/off."""
+    assert HandRefineSettings().extra_detection_pass == "auto"
+    assert HandRefineSettings(extra_detection_pass=True).extra_detection_pass == "auto"
+    assert HandRefineSettings.from_dict({"extra_detection_pass": False}).extra_detection_pass == "off"
+    assert HandRefineSettings.from_infotext("extra=1").extra_detection_pass == "auto"
+    assert HandRefineSettings.from_infotext("extra=0").extra_detection_pass == "off"
+    positional = HandRefineSettings().to_args()
+    positional[field_names().index("extra_detection_pass")] = False  # an old API call, positional
+    assert HandRefineSettings.from_any(positional).extra_detection_pass == "off"
+    thorough = HandRefineSettings().replace(extra_detection_pass="thorough")
+    assert HandRefineSettings.from_infotext(thorough.to_infotext(), enabled=False) == thorough

@@ -62,4 +62,4 @@ def test_txt2img_with_a_bad_value_still_generates_and_says_why(webui):
     processed = harness.run_generation(runner, api_request=True,
                                        alwayson_scripts={"handrefine": {"args": [{"enabled": True, "max_hands": 0}]}},
                                        prompt="x", seed=3, steps=2, width=64, height=64)
-    assert len(processed.images) == 1 and "error: max_hands must be between 1 and 32" in processed.infotexts[0]
+    assert len(processed.images) == 1 and "error: max_hands must be between 1 and 64" in processed.infotexts[0]

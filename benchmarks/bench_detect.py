@@ -1,0 +1,176 @@
+"""Hand detection quality and speed: plain MediaPipe against HandRefine, side by side in one run.
+
+    python benchmarks/bench_detect.py [--families rot90,gray,...] [--modes auto,thorough] [--dump DIR]
+
+Plain MediaPipe = one HandLandmarker pass over the image as it is (8 hands, confidence 0.5). HandRefine = the
+detector with its extra pass modes (default auto). The set is benchmarks/transformed_set.py: transformed copies of
+../shared/data/hands and grids of its hand photos. Prints per transform family: hands found, boxes on no hand,
+then median ms per image (wall clock and CPU time; images up to 1024 px, the speed target's scope; runs of plain and
+HandRefine alternate per image so both see the same machine load) and the hand check's ms per hand.
+--dump writes every box on no hand as a crop to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from transformed_set import FAMILIES, MODEL, Sample, grids, reference, score, transformed  # noqa: E402
+
+from lib_handrefine.detect import HandDetector  # noqa: E402
+
+
+class PlainMediaPipe:
+    """MediaPipe's HandLandmarker as a user would call it: the image as is, one pass."""
+
+    def __init__(self, model: Path, hands: int = 8, confidence: float = 0.5) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.HandLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model.read_bytes()), running_mode=vision.RunningMode.IMAGE,
+            num_hands=hands, min_hand_detection_confidence=confidence, min_hand_presence_confidence=confidence,
+            min_tracking_confidence=confidence)
+        self.landmarker = vision.HandLandmarker.create_from_options(options)
+
+    def boxes(self, rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+        import mediapipe as mp
+
+        result = self.landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
+        h, w = rgb.shape[:2]
+        out = []
+        for lms in result.hand_landmarks:
+            xs, ys = [p.x * w for p in lms], [p.y * h for p in lms]
+            out.append((int(np.floor(min(xs))), int(np.floor(min(ys))), int(np.ceil(max(xs))) + 1,
+                        int(np.ceil(max(ys))) + 1))
+        return out
+
+    def close(self) -> None:
+        self.landmarker.close()
+
+
+def timed(fn):
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.found = self.hands = 0
+        self.false: list[tuple[str, tuple]] = []
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def add(self, sample: Sample, boxes: list, wall: float, cpu: float) -> None:
+        s = score(sample, boxes)
+        self.found += s.found
+        self.hands += len(sample.hands)
+        self.false += [(sample.name, b) for b in s.false]
+        if max(sample.rgb.shape[:2]) <= 1024:
+            self.wall.append(wall)
+            self.cpu.append(cpu)
+
+    def cell(self) -> str:
+        pct = 100 * self.found / self.hands if self.hands else 100.0
+        return f"{self.found:4d}/{self.hands:<4d} {pct:5.1f}% {len(self.false):3d}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--families", help=f"comma list of {', '.join(FAMILIES)}, grid (default: all)")
+    ap.add_argument("--images", help="comma list of original file names (default: all)")
+    ap.add_argument("--modes", default="auto", help="HandRefine extra pass modes to compare (off, auto, thorough)")
+    ap.add_argument("--confidence", type=float, default=0.5)
+    ap.add_argument("--dump", help="folder for crops of boxes on no hand")
+    ap.add_argument("--verbose", action="store_true", help="one line per image")
+    args = ap.parse_args()
+    ref = reference()
+    families = args.families.split(",") if args.families else [*FAMILIES, "grid"]
+    images = args.images.split(",") if args.images else None
+    plain = PlainMediaPipe(MODEL, 8, args.confidence)
+    detector = HandDetector(MODEL)
+    modes = args.modes.split(",")
+    tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    check_ms: list[float] = []
+    passes: dict[int, int] = defaultdict(int)
+    samples = list(transformed(ref, [f for f in families if f != "grid"], images)) if set(families) - {"grid"} else []
+    try:
+        for sample in [*samples, *(grids(ref) if "grid" in families else [])]:
+            boxes, wall, cpu = timed(lambda s=sample: plain.boxes(s.rgb))
+            tallies[sample.family]["plain"].add(sample, boxes, wall, cpu)
+            plain_found = score(sample, boxes).found
+            for mode in modes:
+                max_hands = 32 if sample.family == "grid" else 8
+                det, wall, cpu = timed(
+                    lambda s=sample, m=mode, n=max_hands: detector.detect(s.rgb, args.confidence, n, m))
+                tallies[sample.family][mode].add(sample, [h.bbox for h in det.hands], wall, cpu)
+                if mode == modes[0]:
+                    if det.checked:
+                        check_ms.append(det.check_ms / det.checked)
+                    if max(sample.rgb.shape[:2]) <= 1024:
+                        passes[det.passes] += 1
+                    if args.verbose:
+                        found = score(sample, [h.bbox for h in det.hands]).found
+                        print(f"{sample.name:40} {mode:8} hands {len(sample.hands)} plain {plain_found} found {found} "
+                              f"passes {det.passes:3d} checked {det.checked} "
+                              f"{wall:6.0f} ms {cpu:6.0f} cpu  rejected {[r.to_json() for r in det.rejected]}",
+                              flush=True)
+    finally:
+        detector.close()
+        plain.close()
+    columns = ["plain", *modes]
+    print(f"{'family':10} " + " ".join(f"{c + ' found':>16} {'false':>5}" for c in columns))
+    total: dict[str, Tally] = defaultdict(Tally)
+    for family, by in tallies.items():
+        print(f"{family:10} " + " ".join(f"{by[c].cell():>22}" for c in columns))
+        for c in columns:
+            t = total[c]
+            t.found += by[c].found
+            t.hands += by[c].hands
+            t.false += by[c].false
+            t.wall += by[c].wall
+            t.cpu += by[c].cpu
+    print(f"{'all':10} " + " ".join(f"{total[c].cell():>22}" for c in columns))
+    if total["plain"].wall:
+        print("\nmedian ms per image up to 1024 px (wall / CPU):")
+        for c in columns:
+            w, cp = statistics.median(total[c].wall), statistics.median(total[c].cpu)
+            ratio = w / statistics.median(total["plain"].wall)
+            cratio = cp / statistics.median(total["plain"].cpu)
+            print(f"  {c:9} {w:6.1f} / {cp:6.1f}   ({ratio:.2f}x / {cratio:.2f}x plain)")
+    if passes:
+        print(f"landmark passes per image up to 1024 px ({modes[0]}): "
+              + ", ".join(f"{k}: {v}" for k, v in sorted(passes.items())))
+    if check_ms:
+        print(f"hand check: median {statistics.median(check_ms):.1f} ms per checked hand ({len(check_ms)} images)")
+    for c in columns:
+        for name, box in total[c].false:
+            print(f"box on no hand ({c}): {name} {list(box)}")
+    if args.dump:
+        out = Path(args.dump)
+        out.mkdir(parents=True, exist_ok=True)
+        by_name = {s.name: s for s in [*samples, *(grids(ref) if "grid" in families else [])]}
+        for c in columns:
+            for i, (name, (x0, y0, x1, y1)) in enumerate(total[c].false):
+                rgb = by_name[name].rgb
+                m = max(x1 - x0, y1 - y0)
+                crop = rgb[max(0, y0 - m):y1 + m, max(0, x0 - m):x1 + m].copy()
+                cv2.rectangle(crop, (x0 - max(0, x0 - m), y0 - max(0, y0 - m)),
+                              (x1 - max(0, x0 - m), y1 - max(0, y0 - m)), (255, 0, 0), 2)
+                cv2.imwrite(str(out / f"{c}_{i:03d}_{name.replace('/', '__')}.png"),
+                            cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Is a candidate box a hand? Evidence, cheapest first, and two reusable searches.
+
+MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box alone proves nothing. Evidence:
+- two looks at different scales or windows that found the same hand with the same landmarks (free: the search
+  already ran them);
+- a whole-image detection at the user's confidence with a plausible skeleton (anatomy.plausibility) - whole-image
+  detections are rarely wrong;
+- otherwise, in a colour image, skin-coloured pixels under the palm (skin.py), and a second landmark pass on a crop
+  re-centred on the candidate at the palm detector's favourite scale
+  (`redetect`); its landmarks must land where the first pass put them (mean distance over the 21 landmarks,
+  in units of the hand's palm length).
+Measured on the transformed test set (benchmarks/bench_detect.py): false boxes come almost only from zoomed tiles
+seen once, and they rarely survive a re-centred second look.
+
+`redetect` is reused to re-find a hand in a repaired image; `detect_in_box` searches a box the user marked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .anatomy import plausibility
+from .appearance import Appearance
+from .boxes import Box, box_extent, box_overlap, square_around
+from .hands import Hand, Look, group_hands
+from .scales import MIN_HAND_SHARE, tile_grid
+from .skin import skin_share
+
+if TYPE_CHECKING:
+    from .detect import HandDetector
+
+REDETECT_SHARE = 0.3  # the candidate fills this share of the re-centred crop (the palm detector's sweet spot)
+REDETECT_SIDE = 256
+WIDE_SHARE = 0.5  # the wider crop for images whose texture fools the detector (measured: r5)
+WIDE_AGREE = 0.3
+AGREE = 0.2  # mean landmark distance / palm length under which two passes show the same hand
+MIRROR_AGREE = 0.45  # the same for the mirrored pass (real hands: often 0.2-0.45; lucky textures: not found)
+TRUSTED_ANATOMY = 0.2  # a whole-image detection with at least this plausibility needs no second pass,
+TRUSTED_SCORE = 0.9  # nor one this sure (a malformed hand is implausible, yet a hand)
+MIN_SKIN = 0.3  # share of skin-coloured palm pixels an unconfirmed candidate needs (colour images; real hands
+# seen by one zoomed pass: 5th percentile 0.44; boxes on shirts and walls: 0)
+MIN_CHECKED_PX = 22  # an unconfirmed candidate smaller than this cannot be verified (false boxes are mostly tiny)
+CHECK_CONFIDENCE = 0.3  # the second pass may be less sure than the first: it only has to agree
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float  # hand score 0..1
+    reason: str  # why it was refused; empty when accepted
+    passes: int = 0  # landmark passes the check ran
+
+    @property
+    def accepted(self) -> bool:
+        return not self.reason
+
+
+def disagreement(a: Hand, b: Hand) -> float:
+    """Mean distance between two detections' 21 landmarks, in units of the first hand's palm length."""
+    dist = np.linalg.norm(a.landmarks[:, :2] - b.landmarks[:, :2], axis=1)
+    return float(dist.mean() / max(a.palm_px, 1.0))
+
+
+def redetect(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: float = CHECK_CONFIDENCE,
+             appearance: Appearance | None = None, share: float = REDETECT_SHARE, mirror: bool = False
+             ) -> Hand | None:
+    """The hand in `box`, found again on a crop re-centred on it in which it fills `share` of the side, or None.
+    mirror: pass the crop mirrored (a real hand is found mirrored too; a lucky texture rarely). Landmarks are in
+    the image's coordinates."""
+    window = square_around(box, max(8, box_extent(box)) / share)
+    look = Look(window, "check", REDETECT_SIDE, cut_at_edges=False, mirror=mirror)
+    hands = detector.look(rgb, look, confidence, 2, appearance)
+    best = max(hands, key=lambda hd: box_overlap(hd.bbox, box)[0], default=None)
+    return best if best is not None and box_overlap(best.bbox, box)[0] >= 0.3 else None
+
+
+def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,
+          appearance: Appearance | None = None) -> Verdict:
+    """Verdict on the hand `group[0]` (the other members: the same box found by other looks)."""
+    hand = group[0]
+    anatomy = plausibility(hand.world_landmarks)
+    base = hand.score * (0.5 + 0.5 * anatomy)
+    whole = hand.source == "full" and hand.score >= confidence
+    if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
+        return Verdict(base, "")
+    if any(other.source != hand.source and disagreement(hand, other) < AGREE for other in group[1:]):
+        return Verdict(base, "")
+    if not (appearance and appearance.monochrome) and skin_share(rgb, hand.landmarks) < MIN_SKIN:
+        return Verdict(base * 0.3, "no skin colour under the palm")
+    if hand.extent < MIN_CHECKED_PX:
+        return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify")
+    passes = 0
+    off = 0.0
+    # a re-centred second look, then (for a box only a zoomed pass saw) a mirrored one, and in a grainy, gray or
+    # dark image (where texture fools the detector more easily) a wider one: all must agree
+    views = [(REDETECT_SHARE, False)] if whole else [(REDETECT_SHARE, False), (REDETECT_SHARE, True)]
+    if not whole and appearance is not None and appearance.adjusted:
+        views.append((WIDE_SHARE, False))
+    for share, mirror in views:
+        again = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror)
+        passes += 1
+        what = "mirrored re-centred crop" if mirror else "wider re-centred crop" if share != REDETECT_SHARE \
+            else "re-centred crop"
+        if again is None:
+            return Verdict(base * 0.3, f"not found again on a {what}", passes)
+        off = max(off, disagreement(hand, again))
+        if off >= (MIRROR_AGREE if mirror else WIDE_AGREE if share != REDETECT_SHARE else AGREE):
+            return Verdict(base * math.exp(-off / AGREE), f"landmarks moved by {off:.2f} palm lengths on a {what}",
+                           passes)
+    return Verdict(base * math.exp(-off / AGREE), "", passes)
+
+
+def detect_in_box(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: float = 0.3,
+                  max_hands: int = 4, appearance: Appearance | None = None) -> list[Hand]:
+    """Hands inside a box the user marked (an inpaint mask over a hand the detector missed): the box and zoomed
+    tiles of it are searched at a lower confidence; every candidate must pass the hand check."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    if min(w, h) < 8:
+        return []
+    # the box itself (hand fills most of it) and tiles in which a hand of a third of the box is well sized
+    looks = [Look(square_around(box, max(w, h) * 1.6), "box", REDETECT_SIDE, cut_at_edges=False)]
+    side = max(w, h) / 3 / MIN_HAND_SHARE * 0.5
+    if side < max(w, h) * 0.9:
+        looks += [Look((x0 + a, y0 + b, x0 + c, y0 + d), "box", REDETECT_SIDE)
+                  for a, b, c, d in tile_grid(w, h, side)]
+    found = detector.looks(rgb, looks, confidence, max_hands, appearance)
+    groups = [g for g in group_hands([hd for hands in found for hd in hands])
+              if box_overlap(g[0].bbox, box)[1] > 0.5]
+    out = []
+    for group in groups:
+        verdict = check(group, rgb, detector, confidence, appearance)
+        if verdict.accepted:
+            out.append(_with_check(group[0], verdict.score))
+    return out[:max_hands]
+
+
+def _with_check(hand: Hand, score: float) -> Hand:
+    return Hand(hand.landmarks, hand.world_landmarks, hand.handedness, hand.score, hand.source, score)

@@ -1,0 +1,162 @@
+"""Find every hand: a whole-image pass, extra zoomed passes where the image or the hands found call for them, and a
+hand-or-not check of every candidate.
+
+Extra passes ("auto"): the whole-image pass sees hands down to ~1/10 of the image's long side. When it finds hands
+near that floor, or none at all on a large image, smaller hands may hide: tiles are sized so that a hand 0.7x the
+smallest found (or 1/20 of the image when none was found) fills 12 % of a tile, and refined once more if the tiles
+again find hands at their own floor. Around each small hand found, one window looks for its neighbour (the other
+hand of a person is usually near). "thorough" searches at the scale of the smallest fixable hand everywhere.
+The cost grows with the number of tiles, not with the pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .appearance import ANALYSIS_SIDE, Appearance, analyse
+from .boxes import box_extent
+from .handcheck import _with_check, check
+from .hands import Detection, Hand, Look, Rejected, group_hands
+from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, near_window, tile_grid, tile_side_for
+
+if TYPE_CHECKING:
+    from .detect import HandDetector
+
+MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
+TILE_MAX_SIDE = 384  # tiles are passed at most this long (the palm detector reads 192 px; landmarks like detail)
+TILE_MIN_LONG_SIDE = 640  # below this, an image where one pass found nothing gets no tiles (too small to hide hands)
+MIN_HAND_PX = 24  # smallest hand worth searching for: below this a repaint has nothing to work with
+SMALL_FACTOR = 1.0  # hands found below this many times the pass floor were lucky finds: smaller ones may hide
+LARGE_IMAGE = 1024  # long side in px
+CROWD = 3  # this many hands: several people, search at their hands' scale
+WEAK_CONFIDENCE = 0.3  # extra passes on grayscale / noisy images may be less sure (the hand check guards them)
+SHRINK = 0.7  # hands of one picture vary: look for hands down to 0.7x the smallest found
+MAX_TILES = {"auto": 36, "thorough": 81}
+MAX_NEAR = 8
+ROUNDS = 2
+
+
+@dataclass
+class Candidates:
+    groups: list[list[Hand]]  # hands of all passes, grouped by the hand they show; best member first
+    appearance: Appearance
+    passes: int
+    looks: list[Look] = field(default_factory=list)
+
+
+def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Detection:
+    start = time.perf_counter()
+    found = search(detector, rgb, confidence, max_hands, mode)
+    hands: list[Hand] = []
+    rejected: list[Rejected] = []
+    checked, check_passes, check_ms = 0, 0, 0.0
+    for group in found.groups[: 2 * max_hands]:
+        t = time.perf_counter()
+        verdict = check(group, rgb, detector, confidence, found.appearance)
+        if verdict.passes:
+            checked += 1
+            check_passes += verdict.passes
+            check_ms += (time.perf_counter() - t) * 1000
+        if verdict.accepted:
+            hands.append(_with_check(group[0], verdict.score))
+        else:
+            rejected.append(Rejected(group[0].bbox, verdict.reason, verdict.score))
+    return Detection(hands[:max_hands], found.passes + check_passes, (time.perf_counter() - start) * 1000, rejected,
+                     found.appearance.notes(), checked, check_ms)
+
+
+def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Candidates:
+    """Every candidate hand of the whole-image pass and of the extra passes `mode` calls for."""
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_DETECT_SIDE:
+        return Candidates([], Appearance(False, 0.0, 0.0, 255.0), 0)
+    small = shrink(rgb, ANALYSIS_SIDE)
+    appearance = analyse(small)
+    full = Look((0, 0, small.shape[1], small.shape[0]), "full", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
+    fx, fy = w / small.shape[1], h / small.shape[0]
+    hands = [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands, appearance)]
+    done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)]
+    if appearance.noisy and mode != "off":  # the blur against noise can hide a hand: look at the untouched copy too
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands)]
+        done.append(done[0])
+    if mode != "off":
+        floor = FULL_PASS_SHARE * max(w, h)
+        for round_ in range(ROUNDS):
+            looks = _next_looks(hands, floor, (w, h), mode, appearance, first=round_ == 0)
+            if not looks:
+                break
+            weak = appearance.adjusted
+            found = detector.looks(rgb, looks, min(confidence, WEAK_CONFIDENCE) if weak else confidence, max_hands,
+                                   appearance)
+            hands += [hd for group in found for hd in group]
+            done += looks
+            floor = min(floor, MIN_HAND_SHARE * min(max(box_extent(lk.box), 1) for lk in looks if lk.source == "tile")
+                        ) if any(lk.source == "tile" for lk in looks) else floor
+    return Candidates(group_hands(hands), appearance, len(done), done)
+
+
+def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: str, appearance: Appearance,
+                first: bool) -> list[Look]:
+    """Tiles at the scale of the smallest hand that may hide, and windows around small hands found."""
+    w, h = size
+    long_side = max(w, h)
+    extents = [hd.extent for hd in hands]
+    # a large picture holds more people: there even hands up to twice the floor suggest smaller ones
+    small = [hd for hd in hands if hd.extent < SMALL_FACTOR * floor * (2 if long_side > LARGE_IMAGE else 1)]
+    if small or len(hands) >= CROWD:
+        target = SHRINK * min(extents)
+    elif first and not hands and (long_side > TILE_MIN_LONG_SIDE or appearance.adjusted):
+        target = long_side / 20
+    else:
+        target = 0.0
+    sides = []
+    if target:
+        side = tile_side_for(max(MIN_HAND_PX, target))
+        if side < 0.8 * long_side and (first or target < floor):
+            sides.append(side)
+    if mode == "thorough" and first:
+        # every scale from the smallest fixable hand up, levels 2.5x apart (a tile finds hands of 0.12-0.5 of it)
+        side = tile_side_for(max(MIN_HAND_PX, long_side / 48))
+        while side < 0.8 * long_side:
+            if all(abs(math.log(side / s)) > math.log(1.6) for s in sides):
+                sides.append(side)
+            side *= 2.5
+    looks: list[Look] = []
+    for side in sides:
+        tiles = tile_grid(w, h, side)
+        while len(tiles) > MAX_TILES[mode]:
+            side *= 1.15
+            tiles = tile_grid(w, h, side)
+        looks += [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
+    if first:
+        near = hands if mode == "thorough" else small
+        for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
+            looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
+    return looks
+
+
+def shrink(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """The image at most `max_side` long, anti-aliased (MediaPipe's own downscale aliases): halved by area
+    averaging while twice too big (fast), then bilinear."""
+    h, w = rgb.shape[:2]
+    while max(h, w) >= 2 * max_side:
+        w, h = w // 2, h // 2
+        rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    if max(h, w) <= max_side:
+        return rgb
+    f = max_side / max(h, w)
+    return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_LINEAR)
+
+
+def _scaled(hand: Hand, fx: float, fy: float) -> Hand:
+    """A hand found on a resized copy, in the original's pixels (z is on the scale of x)."""
+    if fx == fy == 1.0:
+        return hand
+    pts = hand.landmarks * np.array([fx, fy, fx], np.float32)
+    return Hand(pts, hand.world_landmarks, hand.handedness, hand.score, hand.source, hand.check)

@@ -1,0 +1,47 @@
+"""What hides hands from MediaPipe (grayscale, noise) is recognised, and the prepared copy keeps the picture."""
+
+import cv2
+import numpy as np
+import pytest
+
+from lib_handrefine.appearance import NOISE_SIGMA, analyse, denoise, noise_levels, prepare, tone_skin
+from lib_handrefine.imageio import load_image
+
+from .conftest import HANDS_DIR
+
+
+def _gray(rgb):
+    return cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+
+
+@pytest.mark.parametrize("name", ["b04_hagrid_four_b.jpg", "c07_photo_woman_lying.jpeg", "f04_nohand_cat.png"])
+def test_grayscale_and_colour_are_told_apart(name):
+    rgb = load_image(HANDS_DIR / name)
+    assert not analyse(rgb).monochrome
+    gray = analyse(_gray(rgb))
+    assert gray.monochrome and any("grayscale" in n for n in gray.notes())
+
+
+def test_noise_and_grain_are_measured_clean_photos_are_not_noisy():
+    rgb = load_image(HANDS_DIR / "d01_sd_malformed_1.jpg")
+    rng = np.random.default_rng(0)
+    noisy = np.clip(rgb + rng.normal(0, 25, rgb.shape), 0, 255).astype(np.uint8)
+    grain = cv2.resize(rng.normal(0, 30, (256, 256)).astype(np.float32), (512, 512))
+    grainy = np.clip(rgb + grain[..., None], 0, 255).astype(np.uint8)
+    assert not analyse(rgb).noisy and analyse(rgb).notes() == []
+    assert analyse(noisy).noisy and analyse(grainy).noisy
+    fine, coarse = noise_levels(cv2.cvtColor(noisy, cv2.COLOR_RGB2GRAY))
+    assert fine > 3 * NOISE_SIGMA > coarse / 3
+    assert denoise(rgb) is rgb  # a clean pass input is not touched
+    assert cv2.cvtColor(denoise(noisy), cv2.COLOR_RGB2GRAY).std() < cv2.cvtColor(noisy, cv2.COLOR_RGB2GRAY).std()
+
+
+def test_skin_tone_keeps_lightness():
+    gray = _gray(load_image(HANDS_DIR / "a01_photo_thumb_up.jpg"))
+    toned = tone_skin(gray)
+    r, g, b = (toned[..., i].astype(int) for i in range(3))
+    mid = (gray[..., 0] > 60) & (gray[..., 0] < 200)
+    assert (r[mid] > g[mid]).mean() > 0.95 and (g[mid] > b[mid]).mean() > 0.95  # warm, skin-like
+    toned_gray = cv2.cvtColor(toned, cv2.COLOR_RGB2GRAY).ravel().astype(float)
+    assert np.corrcoef(toned_gray, gray[..., 0].ravel())[0, 1] > 0.99  # the picture itself is unchanged
+    assert prepare(gray, analyse(gray)).shape == gray.shape

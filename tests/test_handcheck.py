@@ -1,0 +1,104 @@
+"""The hand-or-not check, the re-detection on a re-centred crop, and the search inside a user's box."""
+
+import time
+
+import numpy as np
+import pytest
+
+from lib_handrefine.appearance import analyse
+from lib_handrefine.detect import Hand
+from lib_handrefine.handcheck import check, detect_in_box, disagreement, redetect
+from lib_handrefine.imageio import load_image
+
+from .conftest import HANDS_DIR
+
+
+@pytest.fixture(scope="module")
+def photo(detector):
+    rgb = load_image(HANDS_DIR / "a01_photo_thumb_up.jpg")
+    hands = detector.detect(rgb).hands
+    assert len(hands) == 1
+    return rgb, hands[0]
+
+
+def test_redetect_finds_the_same_hand_in_place(detector, photo):
+    rgb, hand = photo
+    again = redetect(rgb, hand.bbox, detector)
+    assert again is not None and again.source == "check"
+    assert disagreement(hand, again) < 0.1  # landmarks land where the first pass put them (palm lengths)
+    mirrored = redetect(rgb, hand.bbox, detector, mirror=True)
+    assert mirrored is not None and mirrored.handedness == hand.handedness  # mapped back to the image
+    assert disagreement(hand, mirrored) < 0.4
+
+
+def test_redetect_finds_nothing_where_there_is_no_hand(detector):
+    cat = load_image(HANDS_DIR / "f04_nohand_cat.png")
+    assert redetect(cat, (180, 60, 300, 200), detector) is None  # the cat's face
+
+
+def _tile_hand_at(hand: Hand, dx: float, dy: float) -> Hand:
+    """The same skeleton moved elsewhere, as if a zoomed pass had proposed it there."""
+    lm = hand.landmarks.copy()
+    lm[:, 0] += dx
+    lm[:, 1] += dy
+    return Hand(lm, hand.world_landmarks, hand.handedness, 0.95, "tile")
+
+
+def test_check_trusts_whole_image_hands_and_costs_them_nothing(detector, photo):
+    rgb, hand = photo
+    verdict = check([hand], rgb, detector, 0.5)
+    assert verdict.accepted and verdict.passes == 0 and 0 < verdict.score <= 1
+    start = time.process_time()
+    for _ in range(20):
+        check([hand], rgb, detector, 0.5)
+    assert (time.process_time() - start) / 20 * 1000 < 5  # ms per hand: anatomy and a look at the evidence
+
+
+def test_check_verifies_a_zoomed_candidate_with_second_looks(detector, photo):
+    rgb, hand = photo
+    tile = Hand(hand.landmarks, hand.world_landmarks, hand.handedness, hand.score, "tile")
+    verdict = check([tile], rgb, detector, 0.5, analyse(rgb))
+    assert verdict.accepted and verdict.passes == 2  # re-centred and mirrored
+    start = time.process_time()
+    redetect(rgb, hand.bbox, detector)
+    assert (time.process_time() - start) * 1000 < 60  # one 256 px landmark pass (~12 ms on 2 cores)
+
+
+def test_check_refuses_a_skeleton_on_no_hand(detector, photo):
+    rgb, hand = photo
+    cat = load_image(HANDS_DIR / "f04_nohand_cat.png")
+    ghost = Hand(hand.landmarks * np.float32([0.5, 0.5, 0.5]) + np.float32([120, 40, 0]), hand.world_landmarks,
+                 hand.handedness, 0.95, "tile")
+    verdict = check([ghost], cat, detector, 0.5, analyse(cat))
+    assert not verdict.accepted and verdict.reason and verdict.score < 0.5
+    # a skeleton moved off the hand onto the background of the same photo
+    verdict = check([_tile_hand_at(hand, 230, 0)], rgb, detector, 0.5, analyse(rgb))
+    assert not verdict.accepted
+
+
+def test_two_looks_that_agree_confirm_each_other(detector, photo):
+    rgb, hand = photo
+    near = Hand(hand.landmarks + np.float32([1, 1, 0]), hand.world_landmarks, hand.handedness, 0.9, "near")
+    tile = Hand(hand.landmarks, hand.world_landmarks, hand.handedness, 0.9, "tile")
+    verdict = check([tile, near], rgb, detector, 0.5)
+    assert verdict.accepted and verdict.passes == 0
+
+
+def test_detect_in_box_finds_a_hand_the_search_missed(detector):
+    """A user's inpaint mask over a small hand on a big picture: the box is searched zoomed and less strictly."""
+    src = load_image(HANDS_DIR / "b01_hagrid_call_a.jpg")  # hand at (322, 118, 362, 171)
+    canvas = np.full((1536, 1536, 3), 128, np.uint8)
+    small = src[::2, ::2]  # hand ~20x27 px
+    canvas[900:900 + small.shape[0], 1000:1000 + small.shape[1]] = small
+    assert detector.detect(canvas, extra_pass="off").hands == []
+    box = (1000 + 140, 900 + 40, 1000 + 200, 900 + 105)  # the user's mask around the hand
+    found = detect_in_box(canvas, box, detector)
+    assert len(found) == 1 and found[0].check is not None
+    x0, y0, x1, y1 = found[0].bbox
+    assert 1000 + 155 <= (x0 + x1) / 2 <= 1000 + 185 and 900 + 55 <= (y0 + y1) / 2 <= 900 + 90
+
+
+def test_detect_in_box_finds_nothing_in_a_box_without_a_hand(detector):
+    cat = load_image(HANDS_DIR / "f04_nohand_cat.png")
+    assert detect_in_box(cat, (120, 20, 340, 260), detector) == []
+    assert detect_in_box(cat, (10, 10, 14, 14), detector) == []  # too small to search

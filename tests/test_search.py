@@ -1,0 +1,89 @@
+"""Every hand, and no box that is not a hand: group pictures, grayscale and noisy copies, false-box regressions.
+
+The pictures come from benchmarks/transformed_set.py, built from ../shared/data/hands with known hand boxes (the
+hands found on the originals, carried through each transform).
+"""
+
+import numpy as np
+import pytest
+
+from benchmarks.transformed_set import grid, reference, score, transformed
+from lib_handrefine.plan import build_plan
+from lib_handrefine.settings import HandRefineSettings
+
+REF = reference()
+
+
+def sample(image: str, family: str):
+    return next(transformed(REF, [family], [image]))
+
+
+def found_and_false(detector, s, **kw):
+    hands = detector.detect(s.rgb, **kw).hands
+    result = score(s, [h.bbox for h in hands])
+    return result, hands
+
+
+@pytest.mark.parametrize(("cells", "side", "seed"), [(2, 1024, 100), (3, 1536, 101)])
+def test_group_picture_every_hand_found(detector, cells, side, seed):
+    s = grid(REF, cells, side, seed)
+    result, _ = found_and_false(detector, s, max_hands=32)
+    assert result.found == len(s.hands) >= cells * cells - 1, s.name
+    assert result.false == []
+
+
+def test_sixteen_people_in_2048_px(detector):
+    """A 4x4 grid: each photo shrunk to a 512 px cell, hands of 30-200 px; the whole-image pass alone sees 3."""
+    s = grid(REF, 4, 2048, 102)
+    single, _ = found_and_false(detector, s, max_hands=32, extra_pass="off")
+    result, hands = found_and_false(detector, s, max_hands=32)
+    assert single.found <= 4
+    assert result.found >= len(s.hands) - 2 and result.false == []
+    assert {h.source for h in hands} >= {"tile"}
+
+
+# grayscale and noisy copies: the copy the palm detector sees is toned / blurred, the landmarks stay in place
+@pytest.mark.parametrize(("image", "family"), [
+    ("b04_hagrid_four_b.jpg", "gray"), ("d03_sd_malformed_3.jpg", "gray"), ("c06_photo_man_hands_waist.png", "gray"),
+    ("b03_hagrid_four_a.jpg", "noise"), ("c07_photo_woman_lying.jpeg", "noise"), ("b10_hagrid_rock_tiny.jpg", "grain"),
+])
+def test_grayscale_and_noisy_copies(detector, image, family):
+    s = sample(image, family)
+    result, hands = found_and_false(detector, s)
+    assert result.found == len(s.hands) and result.false == []
+    for ref in REF[image]["hands"]:  # photometric copies: the original's landmarks are the truth
+        ref = np.array(ref)
+        hand = min(hands, key=lambda h: np.abs(h.landmarks[:, :2] - ref).mean())
+        palm = np.linalg.norm(ref[9] - ref[0])
+        assert np.linalg.norm(hand.landmarks[:, :2] - ref, axis=1).mean() < 0.3 * palm
+
+
+def test_weak_images_are_named_in_the_plan(detector):
+    plan = build_plan(sample("b04_hagrid_four_b.jpg", "gray").rgb, HandRefineSettings(), detector)
+    assert any("grayscale image" in w for w in plan.warnings)
+    plan = build_plan(sample("b04_hagrid_four_b.jpg", "noise").rgb, HandRefineSettings(), detector)
+    assert any("noisy" in w for w in plan.warnings)
+    plan = build_plan(sample("b04_hagrid_four_b.jpg", "mirror").rgb, HandRefineSettings(), detector)
+    assert not any("less reliable" in w for w in plan.warnings)
+
+
+# boxes on a neck, a shirt, pink fabric, a fridge magnet... that zoomed passes once produced
+@pytest.mark.parametrize(("image", "family"), [
+    ("e01_anime_hand_on_cheek.jpg", "rot180"), ("e01_anime_hand_on_cheek.jpg", "double"),
+    ("c07_photo_woman_lying.jpeg", "dark"), ("c05_photo_man_hand_on_head.png", "blur"),
+    ("c05_photo_man_hand_on_head.png", "grain"), ("b09_hagrid_rock_a.jpg", "blur"),
+    ("b04_hagrid_four_b.jpg", "rot30"), ("f02_nohand_portrait_woman.webp", "gray"),
+])
+def test_former_false_boxes_stay_away(detector, image, family):
+    result, _ = found_and_false(detector, sample(image, family))
+    assert result.false == []
+
+
+@pytest.mark.parametrize("mode", ["auto", "thorough"])
+def test_boxes_the_check_refuses_are_reported_in_the_plan(detector, mode):
+    s = sample("e01_anime_hand_on_cheek.jpg", "blur")
+    plan = build_plan(s.rgb, HandRefineSettings(extra_detection_pass=mode), detector)
+    assert score(s, [h.bbox for h in plan.hands]).false == []
+    refused = [k for k in plan.skipped if not k["reason"].startswith("smaller than")]
+    assert refused and all(set(k) == {"bbox", "reason", "score"} and 0 <= k["score"] <= 1 for k in refused)
+    assert plan.summary()["skipped"] == plan.skipped

@@ -104,6 +104,7 @@ def main() -> None:
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     check_ms: list[float] = []
     passes: dict[int, int] = defaultdict(int)
+    check_total = [0.0, 0]  # ms, candidates
     samples = list(transformed(ref, [f for f in families if f != "grid"], images)) if set(families) - {"grid"} else []
     try:
         for sample in [*samples, *(grids(ref) if "grid" in families else [])]:
@@ -118,6 +119,8 @@ def main() -> None:
                 if mode == modes[0]:
                     if det.checked:
                         check_ms.append(det.check_ms / det.checked)
+                    check_total[0] += det.check_ms + det.trust_ms
+                    check_total[1] += len(det.hands) + len(det.rejected)
                     if max(sample.rgb.shape[:2]) <= 1024:
                         passes[det.passes] += 1
                     if args.verbose:
@@ -152,8 +155,12 @@ def main() -> None:
     if passes:
         print(f"landmark passes per image up to 1024 px ({modes[0]}): "
               + ", ".join(f"{k}: {v}" for k, v in sorted(passes.items())))
+    if check_total[1]:
+        print(f"hand check ({modes[0]}): {check_total[0] / check_total[1]:.1f} ms per candidate box on average "
+              f"({check_total[1]} boxes; most need no extra pass)")
     if check_ms:
-        print(f"hand check: median {statistics.median(check_ms):.1f} ms per checked hand ({len(check_ms)} images)")
+        print(f"  boxes that needed second looks: median {statistics.median(check_ms):.1f} ms each "
+              f"({len(check_ms)} images)")
     for c in columns:
         for name, box in total[c].false:
             print(f"box on no hand ({c}): {name} {list(box)}")

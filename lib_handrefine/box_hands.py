@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -47,8 +46,8 @@ class FoundHands:
     hands: list[Hand]
     boxes: list[BoxHand]
     ms: dict[str, float]
-    rejected: list[Any] = field(default_factory=list)  # candidates the hand-or-not check refused
-    notes: list[str] = field(default_factory=list)  # why detection may be weak on this image
+    rejected: list[dict] = field(default_factory=list)  # {bbox, reason, score} of boxes the hand check refused
+    notes: list[str] = field(default_factory=list)  # conditions under which detection is known to be weaker
 
 
 def _duplicate(a: Box, b: Box) -> bool:
@@ -62,13 +61,14 @@ def find_hands(rgb: np.ndarray, settings: HandRefineSettings, detector: HandDete
     `settings.max_hands`, landmark hands first."""
     ms: dict[str, float] = {}
     hands: list[Hand] = []
-    rejected: list[Any] = []
+    rejected: list[dict] = []
     notes: list[str] = []
     if settings.uses_mediapipe_pass:
         start = time.perf_counter()
         detection = detector.detect(rgb, settings.detect_confidence, settings.max_hands,
                                     settings.extra_detection_pass)
-        hands, rejected, notes = detection.hands, detection.rejected, detection.notes
+        hands, notes = detection.hands, detection.notes
+        rejected = [r.to_json() for r in detection.rejected]
         ms["detect"] = (time.perf_counter() - start) * 1000
     boxes: list[BoxHand] = []
     if settings.uses_box_detector:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -29,8 +30,16 @@ __all__ = ["EXTRA_PASS_MODES", "Detection", "DetectorError", "Hand", "HandDetect
 FULL_PASS_MAX_SIDE = 512  # MediaPipe samples large images down without anti-aliasing; we do it with INTER_AREA first
 MIN_DETECT_SIDE = 32  # below this MediaPipe has nothing to work with
 TILE_EDGE_PX = 2  # a hand touching an inner window edge is cut off; a neighbouring window has it whole
+T = TypeVar("T")
+R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
 POOL_KEYS = 3  # landmarker settings (confidence, hands) kept warm at once: the user's, the extra passes', the check's
+# Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
+# tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
+# (the box model already said "hand"), and the fit must sit in the box and fill a good part of it.
+FIT_PADDINGS = (1.0, 0.5, 1.5)
+FIT_CONFIDENCE = 0.1
+FIT_MIN_EXTENT = 0.4
 
 
 def extra_pass_mode(value: bool | str) -> str:
@@ -41,12 +50,6 @@ def extra_pass_mode(value: bool | str) -> str:
     if mode not in EXTRA_PASS_MODES:
         raise ValueError(f"extra pass must be one of {', '.join(EXTRA_PASS_MODES)}, got {value!r}")
     return mode
-# Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
-# tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
-# (the box model already said "hand"), and the fit must sit in the box and fill a good part of it.
-FIT_PADDINGS = (1.0, 0.5, 1.5)
-FIT_CONFIDENCE = 0.1
-FIT_MIN_EXTENT = 0.4
 
 
 class DetectorError(RuntimeError):
@@ -189,30 +192,47 @@ class HandDetector:
                 hands.append(hand)
         return hands
 
-    def looks(self, rgb: np.ndarray, looks: Sequence[Look], confidence: float, max_hands: int,
-              appearance: Appearance | None = None) -> list[list[Hand]]:
-        """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
-        if len(looks) == 1:
-            return [self.look(rgb, looks[0], confidence, max_hands, appearance)]
-        return list(self._executor.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks))
-
     def fit_in_box(self, rgb: np.ndarray, box: Box, confidence: float = FIT_CONFIDENCE) -> Hand | None:
-        """Landmarks (image coordinates) of the hand another detector boxed (or the user masked), or None if MediaPipe
-        fits none there. MediaPipe runs on square crops centred on the box, which zooms small hands to its input
-        size; a fit counts only if its centre lies in the box and it spans at least FIT_MIN_EXTENT of the box."""
+        """Landmarks (image coordinates) of the hand another detector boxed, or None if MediaPipe fits none there.
+
+        MediaPipe runs on square crops centred on the box, which zooms small hands to its input size; a fit counts
+        only if its centre lies in the box and it spans at least FIT_MIN_EXTENT of the box's long side.
+        """
         if self._closed:
             raise DetectorError("the hand detector has been closed")
+        height, width = rgb.shape[:2]
         x0, y0, x1, y1 = box
         side = max(x1 - x0, y1 - y0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         for pad in FIT_PADDINGS:
             half = side * (0.5 + pad)
-            window = (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
-            look = Look(window, "fit", max_side=FULL_PASS_MAX_SIDE, cut_at_edges=False)
+            window = clip_box((round(cx - half), round(cy - half), round(cx + half), round(cy + half)), (width, height))
+            if min(window[2] - window[0], window[3] - window[1]) < MIN_DETECT_SIDE:
+                continue
+            look = Look(window, "fit", FULL_PASS_MAX_SIDE, cut_at_edges=False, min_side=0)
             for hand in self.look(rgb, look, confidence, 2):
                 if _fits_box(hand, box):
                     return hand
         return None
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """fn over items on the detector's worker threads (each landmark pass borrows its own landmarker)."""
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        return list(self._executor.map(fn, items))
+
+    def looks(self, rgb: np.ndarray, looks: Sequence[Look], confidence: float, max_hands: int,
+              appearance: Appearance | None = None) -> list[list[Hand]]:
+        """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
+        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks)
+
+
+def _fits_box(hand: Hand, box: Box) -> bool:
+    xy = hand.landmarks[:, :2]
+    cx, cy = xy.mean(axis=0)
+    extent = float((xy.max(axis=0) - xy.min(axis=0)).max())
+    return bool(box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+                and extent >= FIT_MIN_EXTENT * max(box[2] - box[0], box[3] - box[1]))
 
 
 def _touches_inner_edge(box: Box, window: Box, width: int, height: int) -> bool:
@@ -223,14 +243,6 @@ def _touches_inner_edge(box: Box, window: Box, width: int, height: int) -> bool:
         (x0 > 0 and hx0 <= x0 + e) or (y0 > 0 and hy0 <= y0 + e)
         or (x1 < width and hx1 >= x1 - e) or (y1 < height and hy1 >= y1 - e)
     )
-
-
-def _fits_box(hand: Hand, box: Box) -> bool:
-    xy = hand.landmarks[:, :2]
-    cx, cy = xy.mean(axis=0)
-    extent = float((xy.max(axis=0) - xy.min(axis=0)).max())
-    return bool(box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-                and extent >= FIT_MIN_EXTENT * max(box[2] - box[0], box[3] - box[1]))
 
 
 # ----- the one detector of this process -----

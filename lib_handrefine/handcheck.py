@@ -134,9 +134,10 @@ def detect_in_box(rgb: np.ndarray, box: Box, detector: HandDetector, confidence:
     for group in groups:
         verdict = check(group, rgb, detector, confidence, appearance)
         if verdict.accepted:
-            out.append(_with_check(group[0], verdict.score))
+            out.append(with_check(group[0], verdict.score))
     return out[:max_hands]
 
 
-def _with_check(hand: Hand, score: float) -> Hand:
+def with_check(hand: Hand, score: float) -> Hand:
+    """The hand with its hand score from the check."""
     return Hand(hand.landmarks, hand.world_landmarks, hand.handedness, hand.score, hand.source, score)

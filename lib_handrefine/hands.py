@@ -19,7 +19,8 @@ class Hand:
     world_landmarks: np.ndarray  # (21, 3) float32, metres, origin near the hand's centre
     handedness: str  # the Tasks API's label: the subject's hand in an ordinary (non-mirrored) photo
     score: float  # the landmarker's handedness confidence
-    source: str = "full"  # the look that found it: "full", "tile", "near", "check" or "box"
+    source: str = "full"  # the look that found it: "full", "tile", "near", "check", "box", or "fit" (landmarks
+    # fitted inside another detector's box)
     check: float | None = None  # hand score of the hand-or-not check, 0..1; None: not checked
 
     @property
@@ -85,7 +86,8 @@ class Detection:
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # conditions under which detection is known to be weaker
     checked: int = 0  # candidates that needed a second landmark pass in the hand check
-    check_ms: float = 0.0  # time spent on those passes
+    check_ms: float = 0.0  # time spent on those candidates
+    trust_ms: float = 0.0  # time spent on the candidates that needed no extra pass
 
 
 def same_hand(a: Box, b: Box) -> bool:

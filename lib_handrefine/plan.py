@@ -42,7 +42,7 @@ class Plan:
     depth: np.ndarray  # HxW uint8, all planned hands
     renders: list[HandDepth | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # boxes not fixed: {bbox, reason, score}; hands under the minimum size and boxes the hand check refused
+    # boxes not fixed, {bbox, reason, score}: under the minimum size, looking right, refused by the hand check
     skipped: list[dict] = field(default_factory=list)
     ms: dict[str, float] = field(default_factory=dict)
     boxes: list[BoxHand] = field(default_factory=list)  # hands without landmarks (box model only)
@@ -96,7 +96,7 @@ def build_plan(
                            boxes=found.boxes)
     plan.ms.update({k: v for k, v in found.ms.items() if k != "detect"})
     # boxes the hand-or-not check refused, and conditions under which detection is known to be weak
-    plan.skipped += [r.to_json() for r in found.rejected]
+    plan.skipped += found.rejected
     plan.warnings += found.notes
     return plan
 
@@ -132,7 +132,8 @@ def plan_from_hands(
         elif (only_wrong and isinstance(item, Hand)
               and (quality := hand_quality(item)) >= settings.look_wrong_threshold):
             skipped.append({"bbox": list(item.bbox), "reason": f"looks right (quality {quality:.2f} >= "
-                                                               f"{settings.look_wrong_threshold:g})"})
+                                                               f"{settings.look_wrong_threshold:g})",
+                            "score": round(float(item.check if item.check is not None else item.score), 3)})
         else:
             (box_hands if isinstance(item, BoxHand) else hands).append(item)
     t1 = time.perf_counter()

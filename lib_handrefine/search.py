@@ -21,7 +21,7 @@ import numpy as np
 
 from .appearance import ANALYSIS_SIDE, Appearance, analyse
 from .boxes import box_extent
-from .handcheck import _with_check, check
+from .handcheck import Verdict, check, with_check
 from .hands import Detection, Hand, Look, Rejected, group_hands
 from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, near_window, tile_grid, tile_side_for
 
@@ -55,20 +55,26 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
     found = search(detector, rgb, confidence, max_hands, mode)
     hands: list[Hand] = []
     rejected: list[Rejected] = []
-    checked, check_passes, check_ms = 0, 0, 0.0
-    for group in found.groups[: 2 * max_hands]:
+    checked, check_passes, check_ms, trust_ms = 0, 0, 0.0, 0.0
+
+    def timed_check(group: list[Hand]) -> tuple[Verdict, float]:
         t = time.perf_counter()
-        verdict = check(group, rgb, detector, confidence, found.appearance)
+        return check(group, rgb, detector, confidence, found.appearance), (time.perf_counter() - t) * 1000
+
+    groups = found.groups[: 2 * max_hands]
+    for group, (verdict, ms) in zip(groups, detector.map(timed_check, groups)):
         if verdict.passes:
             checked += 1
             check_passes += verdict.passes
-            check_ms += (time.perf_counter() - t) * 1000
+            check_ms += ms
+        else:
+            trust_ms += ms
         if verdict.accepted:
-            hands.append(_with_check(group[0], verdict.score))
+            hands.append(with_check(group[0], verdict.score))
         else:
             rejected.append(Rejected(group[0].bbox, verdict.reason, verdict.score))
     return Detection(hands[:max_hands], found.passes + check_passes, (time.perf_counter() - start) * 1000, rejected,
-                     found.appearance.notes(), checked, check_ms)
+                     found.appearance.notes(), checked, check_ms, trust_ms)
 
 
 def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Candidates:

@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
 CONTROL_MODES = ("Balanced", "My prompt is more important", "ControlNet is more important")
 AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fits the checkpoint
 NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
 KEEP_FIX_CHOICES = ("if good", "always")
 FIX_MODES = ("every hand", "hands that look wrong")
+EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
 HAND_DETECTORS = ("MediaPipe", "MediaPipe + anime detector", "anime detector")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
 SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
@@ -91,8 +91,8 @@ class HandRefineSettings:
     extra_detection_pass: str = _knob(
         "auto", "extra", "Extra detection pass",
         "off: one whole-image pass. auto: zoomed passes where the image or the hands found call for them (small "
-        "hands, many people, grayscale or noisy images). thorough: always search down to the smallest fixable hand "
-        "(slower). Every candidate box passes a hand-or-not check.",
+        "hands, many people, grayscale, noisy or dark images). thorough: always search down to the smallest "
+        "fixable hand (slower). Every candidate box passes a hand-or-not check.",
         choices=EXTRA_PASS_MODES, aliases={"1": "auto", "true": "auto", "yes": "auto", "on": "auto", "0": "off",
                                            "false": "off", "no": "off"})
     min_hand_size: int = _knob(

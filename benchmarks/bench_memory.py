@@ -2,8 +2,8 @@
 
     python benchmarks/bench_memory.py [--side 13370] [--max-side 4096]
 
-Builds, in a temporary folder, a SIDExSIDE float TIFF and a 16-bit PNG (tiny files: one value everywhere, deflated;
-at 13370 px about 1.2 MB and 0.4 MB, 179 megapixels decoded), then runs each in a fresh process: `load_image`
+Builds, in a temporary folder, a SIDExSIDE float TIFF, a 16-bit PNG and an RGBA PNG (small files: one value
+everywhere, deflated; at 13370 px 1-3 MB each, 179 megapixels decoded), then runs each in a fresh process: `load_image`
 alone, and the CLI on it. Peak = the child's VmHWM (ru_maxrss would keep the forking parent's peak).
 """
 
@@ -45,6 +45,7 @@ _MAKE = textwrap.dedent("""
     Image.MAX_IMAGE_PIXELS = None
     Image.new("F", (side, side), 0.5).save(f"{folder}/float.tif", compression="tiff_adobe_deflate")
     Image.new("I;16", (side, side), 40000).save(f"{folder}/sixteen.png", compress_level=1)
+    Image.new("RGBA", (side, side), (200, 100, 50, 128)).save(f"{folder}/rgba.png", compress_level=1)
 """)
 
 
@@ -58,7 +59,7 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", _MAKE, str(args.side), folder], check=True)  # its own process
         print(f"built {args.side}x{args.side} files in {time.perf_counter() - t:.1f} s")
-        for name in ("float.tif", "sixteen.png"):
+        for name in ("float.tif", "sixteen.png", "rgba.png"):
             path = Path(folder) / name
             for what in ("load", "inspect"):
                 run = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), what, str(path), str(args.max_side),

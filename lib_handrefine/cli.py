@@ -18,13 +18,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .box_detector import BoxDetectorError, get_box_detector
+from .box_model_file import resolve_detector_model
 from .depth import depth_to_rgb
 from .detect import DetectorError, get_detector
 from .imageio import IMAGE_SUFFIXES, ImageLoadError, read_image, scan_inputs
 from .model_file import CLI_HINT, ModelFileError, resolve_model_path
 from .overlay import draw_overlay
 from .plan import build_plan
-from .settings import HandRefineSettings, SettingsError
+from .settings import HAND_DETECTORS, HandRefineSettings, SettingsError
+
+DETECTOR_CHOICES = dict(zip(("mediapipe", "both", "anime"), HAND_DETECTORS))
 
 OUTPUT_KINDS = ("depth", "mask", "overlay")
 DEFAULT_MAX_SIDE = 4096  # detection works at 512 px (tiles ~2x that); bigger images only cost memory
@@ -45,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--max-hands", type=int, default=None, help="most hands per image (8)")
     ins.add_argument("--no-extra-pass", action="store_true", help="skip the zoomed tile pass")
     ins.add_argument("--padding", type=int, default=None, help="mask padding in px at 512 px (30)")
+    ins.add_argument("--detector", choices=tuple(DETECTOR_CHOICES), default=None,
+                     help="mediapipe (default), both (MediaPipe + anime detector) or anime")
+    ins.add_argument("--detector-model", help="YOLOv8-style ONNX hand detector (default: the recommended one, "
+                     "downloaded once into the models dir)")
     ins.add_argument("--model-kind", choices=("sd1", "sd2", "sdxl"), default="sd1",
                      help="native size for the predicted inpaint crops (512 / 768 / 1024)")
     ins.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
@@ -60,6 +68,8 @@ def settings_from_args(args: argparse.Namespace) -> HandRefineSettings:
         "max_hands": args.max_hands,
         "mask_padding": args.padding,
         "extra_detection_pass": False if args.no_extra_pass else None,
+        "hand_detector": DETECTOR_CHOICES.get(args.detector),
+        "detector_model": args.detector_model,
     }
     return HandRefineSettings().replace(**{k: v for k, v in changes.items() if v is not None})
 
@@ -88,7 +98,12 @@ def inspect(args: argparse.Namespace) -> int:
     try:
         model = resolve_model_path(args.model, args.models_dir, progress=not args.quiet, hint=CLI_HINT)
         detector = get_detector(model, settings.detect_confidence, settings.max_hands)
-    except (ModelFileError, DetectorError) as exc:
+        box_detector = None
+        if settings.uses_box_detector:
+            box_model = resolve_detector_model(settings.detector_model or None, args.models_dir,
+                                               progress=not args.quiet)
+            box_detector = get_box_detector(box_model)
+    except (ModelFileError, DetectorError, BoxDetectorError) as exc:
         return _fail(str(exc))
     names = output_names(scan.files)
     try:
@@ -96,7 +111,7 @@ def inspect(args: argparse.Namespace) -> int:
             if not args.quiet:
                 _progress(n, len(scan.files), path.name)
             try:
-                report["images"].append(inspect_one(path, out, names[path], settings, detector, args))
+                report["images"].append(inspect_one(path, out, names[path], settings, detector, args, box_detector))
             except Exception as exc:  # one bad file never stops the batch
                 why = str(exc) if isinstance(exc, (ImageLoadError, OSError)) else f"{type(exc).__name__}: {exc}"
                 report["failed"].append({"image": str(path), "error": why})
@@ -109,19 +124,21 @@ def inspect(args: argparse.Namespace) -> int:
     if not _write_report(out, report):
         return 2
     hands = sum(len(i["hands"]) for i in report["images"])
-    print(f"{len(report['images'])} image(s), {hands} hand(s), {len(report['failed'])} failed -> {out / 'report.json'}")
+    boxes = sum(len(i["boxes"]) for i in report["images"])
+    found = f"{hands} hand(s)" + (f" + {boxes} without landmarks" if boxes else "")
+    print(f"{len(report['images'])} image(s), {found}, {len(report['failed'])} failed -> {out / 'report.json'}")
     if report.get("interrupted"):
         return 130
     return 1 if report["failed"] else 0
 
 
 def inspect_one(path: Path, out: Path, name: str, settings: HandRefineSettings, detector,
-                args: argparse.Namespace) -> dict:
+                args: argparse.Namespace, box_detector=None) -> dict:
     t0 = time.perf_counter()
     loaded = read_image(path, args.max_side or None)
     rgb = loaded.rgb
     decode_ms = (time.perf_counter() - t0) * 1000
-    plan = build_plan(rgb, settings, detector, args.model_kind)
+    plan = build_plan(rgb, settings, detector, args.model_kind, box_detector)
     outputs = {kind: f"{name}_{kind}.png" for kind in OUTPUT_KINDS}
     _write(out / outputs["depth"], depth_to_rgb(plan.depth))
     _write(out / outputs["mask"], plan.combined_mask())
@@ -134,6 +151,7 @@ def inspect_one(path: Path, out: Path, name: str, settings: HandRefineSettings, 
         **entry,
         "outputs": outputs,
         "hands": summary["hands"],
+        "boxes": summary["boxes"],
         "regions": summary["regions"],
         "skipped": summary["skipped"],
         "warnings": summary["warnings"],

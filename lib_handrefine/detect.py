@@ -32,6 +32,12 @@ TILE_EDGE_PX = 2  # a tile detection touching an inner tile edge is a cut-off ha
 TILE_MIN_SCORE = 0.7  # tiles see less context, so they must be surer (keeps false positives at zero on our set)
 NUM_LANDMARKS = 21
 POOL_KEYS = 3  # (confidence, max hands) settings whose landmarkers stay loaded
+# Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
+# tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
+# (the box model already said "hand"), and the fit must sit in the box and fill a good part of it.
+FIT_PADDINGS = (1.0, 0.5, 1.5)
+FIT_CONFIDENCE = 0.1
+FIT_MIN_EXTENT = 0.4
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Hand:
     world_landmarks: np.ndarray  # (21, 3) float32, metres, origin near the hand's centre
     handedness: str  # the Tasks API's label: the subject's hand in an ordinary (non-mirrored) photo
     score: float
-    source: str = "full"  # "full" or "tile"
+    source: str = "full"  # "full", "tile", or "fit" (fitted inside another detector's box)
 
     @property
     def bbox(self) -> tuple[int, int, int, int]:
@@ -203,6 +209,30 @@ class HandDetector:
                      and not _touches_inner_edge(hd, job, rgb.shape[1], rgb.shape[0])]
         return hands
 
+    def fit_in_box(self, rgb: np.ndarray, box: tuple[int, int, int, int],
+                   confidence: float = FIT_CONFIDENCE) -> Hand | None:
+        """Landmarks (image coordinates) of the hand another detector boxed, or None if MediaPipe fits none there.
+
+        MediaPipe runs on square crops centred on the box, which zooms small hands to its input size; a fit counts
+        only if its centre lies in the box and it spans at least FIT_MIN_EXTENT of the box's long side.
+        """
+        if self._closed:
+            raise DetectorError("the hand detector has been closed")
+        height, width = rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        side = max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        for pad in FIT_PADDINGS:
+            half = side * (0.5 + pad)
+            job = (max(0, round(cx - half)), max(0, round(cy - half)), min(width, round(cx + half)),
+                   min(height, round(cy + half)), "fit", FULL_PASS_MAX_SIDE)
+            if min(job[2] - job[0], job[3] - job[1]) < MIN_DETECT_SIDE:
+                continue
+            for hand in self._run_pass(rgb, job, confidence, 2):
+                if _fits_box(hand, box):
+                    return hand
+        return None
+
 
 def tile_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
     """Overlapping tiles for the extra pass: 2 along the short side, 2-3 along the long side (about 2x zoom); none
@@ -232,6 +262,14 @@ def _touches_inner_edge(hand: Hand, job: tuple, width: int, height: int) -> bool
         (x0 > 0 and hx0 <= x0 + e) or (y0 > 0 and hy0 <= y0 + e)
         or (x1 < width and hx1 >= x1 - e) or (y1 < height and hy1 >= y1 - e)
     )
+
+
+def _fits_box(hand: Hand, box: tuple[int, int, int, int]) -> bool:
+    xy = hand.landmarks[:, :2]
+    cx, cy = xy.mean(axis=0)
+    extent = float((xy.max(axis=0) - xy.min(axis=0)).max())
+    return bool(box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+                and extent >= FIT_MIN_EXTENT * max(box[2] - box[0], box[3] - box[1]))
 
 
 def box_overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[float, float]:

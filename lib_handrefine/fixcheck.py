@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .anatomy import plausibility
-from .detect import Hand, HandDetector
+from .box_detector import BoxDetector
+from .detect import Hand, HandDetector, box_overlap
 
 RECHECK_CONTEXT = 0.6  # the re-detection crop adds this share of the hand's extent on every side
 RECHECK_CONFIDENCE = 0.3  # the hand is known to be there: a lower bar than for finding it
@@ -48,9 +49,12 @@ class HandVerdict:
     match: float | None
     quality_before: float
     quality_after: float | None
+    checked: bool = True  # False: nothing could check it (a box-only area the user masked), kept as asked
 
     def describe(self, number: int, kept: bool) -> str:
         """`hand 1: fixed (match 0.93, quality 0.41 → 0.88)` or `hand 2: fix rejected, ...; original kept`."""
+        if not self.checked:
+            return f"hand {number}: fixed where you masked (no hand found there; box-only, not checked)"
         scores = f"match {self.match:.2f}, " if self.match is not None else ""
         after = f" → {self.quality_after:.2f}" if self.quality_after is not None else ""
         numbers = f"({scores}quality {self.quality_before:.2f}{after})"
@@ -158,3 +162,19 @@ def whole_image_pass(rgb: np.ndarray, detector: HandDetector) -> list[Hand]:
 def best_candidate(verdicts: list[CandidateVerdict]) -> CandidateVerdict | None:
     """The best-ranked candidate (good ones first, then match, then quality); None when there are none."""
     return max(verdicts, key=lambda v: v.rank) if verdicts else None
+
+
+def judge_box(candidate_rgb: np.ndarray, box: tuple[int, int, int, int], score_before: float,
+              box_detector: BoxDetector | None) -> HandVerdict:
+    """A box-only hand (no landmarks, so no match): the box detector must find a hand there again, about as sure
+    as before. Without the box detector nothing can vouch for the result."""
+    if box_detector is None:
+        return HandVerdict(False, "no detector can check a box-only hand", None, score_before, None)
+    found = [d.score for d in box_detector.detect(candidate_rgb)
+             if max(box_overlap(d.box, box)[0] / 0.3, box_overlap(d.box, box)[1] / 0.6) >= 1.0]
+    if not found:
+        return HandVerdict(False, "no hand found in the result", None, score_before, None)
+    after = max(found)
+    if after < score_before - QUALITY_MARGIN:
+        return HandVerdict(False, "the result looks worse than the original", None, score_before, after)
+    return HandVerdict(True, "", None, score_before, after)

@@ -33,9 +33,17 @@ class Region:
     crop: Box  # the crop the WebUI's "only masked" pass will take
     size: tuple[int, int]  # (width, height) of the inpaint pass
     cores: list[Box] = field(default_factory=list)  # each member hand's unpadded extent
+    boxes: list[int] = field(default_factory=list)  # indices into the plan's box-only hands (no landmarks)
+
+    @property
+    def box_only(self) -> bool:
+        """A member has no landmarks, so no hand depth: the region is inpainted without ControlNet (a depth map
+        that is empty where that hand is would tell ControlNet to paint no hand there)."""
+        return bool(self.boxes)
 
     def to_json(self) -> dict:
-        return {"bbox": list(self.bbox), "crop": list(self.crop), "hands": list(self.hands), "size": list(self.size)}
+        return {"bbox": list(self.bbox), "crop": list(self.crop), "hands": list(self.hands), "size": list(self.size),
+                "boxes": list(self.boxes), "box_only": self.box_only}
 
 
 def scaled_padding(mask_padding: int, image_size: tuple[int, int]) -> int:

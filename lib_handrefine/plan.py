@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .box_detector import BoxDetector
+from .box_hands import BoxHand, find_hands
 from .depth import HandDepth, render_depth
 from .detect import Hand, HandDetector
 from .fixcheck import hand_quality
@@ -41,6 +43,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)  # hands found but not fixed, with the reason
     ms: dict[str, float] = field(default_factory=dict)
+    boxes: list[BoxHand] = field(default_factory=list)  # hands without landmarks (box model only)
 
     def region_depth(self, index: int) -> np.ndarray:
         """HxW depth with only this region's hands, so a crop never shows a neighbour's hand to ControlNet."""
@@ -64,6 +67,7 @@ class Plan:
             "width": self.width,
             "height": self.height,
             "hands": [{**h.to_json(), "quality": round(hand_quality(h), 3)} for h in self.hands],
+            "boxes": [b.to_json() for b in self.boxes],
             "regions": [r.to_json() for r in self.regions],
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
@@ -80,13 +84,16 @@ def build_plan(
     settings: HandRefineSettings,
     detector: HandDetector,
     model_kind: str = "sd1",
+    box_detector: BoxDetector | None = None,
 ) -> Plan:
-    """Detect, render depth, build masks and regions for an HxWx3 uint8 RGB image."""
+    """Detect, render depth, build masks and regions for an HxWx3 uint8 RGB image. `box_detector` is needed when
+    the settings choose the anime detector."""
+    found = find_hands(rgb, settings, detector, box_detector)
     height, width = rgb.shape[:2]
-    t0 = time.perf_counter()
-    detection = detector.detect(rgb, settings.detect_confidence, settings.max_hands, settings.extra_detection_pass)
-    t1 = time.perf_counter()
-    return plan_from_hands(detection.hands, (width, height), settings, model_kind, detect_ms=(t1 - t0) * 1000)
+    plan = plan_from_hands(found.hands, (width, height), settings, model_kind, found.ms.get("detect", 0.0),
+                           boxes=found.boxes)
+    plan.ms.update({k: v for k, v in found.ms.items() if k != "detect"})
+    return plan
 
 
 def plan_from_hands(
@@ -95,41 +102,52 @@ def plan_from_hands(
     settings: HandRefineSettings,
     model_kind: str = "sd1",
     detect_ms: float = 0.0,
+    boxes: list[BoxHand] | tuple[BoxHand, ...] = (),
 ) -> Plan:
     width, height = image_size
     warnings: list[str] = []
     skipped: list[dict] = []
     hands: list[Hand] = []
+    box_hands: list[BoxHand] = []
     only_wrong = settings.fix_mode == FIX_MODES[1]
-    for hand in found:
-        if settings.min_hand_size and hand.extent < settings.min_hand_size:
-            skipped.append({"bbox": list(hand.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
-        elif only_wrong and (quality := hand_quality(hand)) >= settings.look_wrong_threshold:
-            skipped.append({"bbox": list(hand.bbox), "reason": f"looks right (quality {quality:.2f} >= "
+    for item in [*found, *boxes]:
+        if settings.min_hand_size and item.extent < settings.min_hand_size:
+            skipped.append({"bbox": list(item.bbox), "reason": f"smaller than {settings.min_hand_size} px"})
+        elif (only_wrong and isinstance(item, Hand)
+              and (quality := hand_quality(item)) >= settings.look_wrong_threshold):
+            skipped.append({"bbox": list(item.bbox), "reason": f"looks right (quality {quality:.2f} >= "
                                                                f"{settings.look_wrong_threshold:g})"})
         else:
-            hands.append(hand)
+            (box_hands if isinstance(item, BoxHand) else hands).append(item)
     t1 = time.perf_counter()
     depth, renders = render_depth(hands, image_size)
     t2 = time.perf_counter()
     pad = scaled_padding(settings.mask_padding, image_size)
     cores = [hand_extent_box(hand, render, image_size) for hand, render in zip(hands, renders)]
-    boxes = [padded_box(core, pad, image_size) for core in cores]
+    cores += [_clip(b.box, image_size) for b in box_hands]  # box-only hands: the detector's box is the extent
+    boxes_padded = [padded_box(core, pad, image_size) for core in cores]
     resolution = settings.inpaint_resolution or native_resolution(model_kind)
     regions = []
-    for group in group_boxes(boxes):
-        member_boxes = [boxes[i] for i in group]
+    for group in group_boxes(boxes_padded):
+        member_boxes = [boxes_padded[i] for i in group]
         bbox = union_box(member_boxes)
         mask = box_mask(member_boxes, image_size)
         size = pass_size(bbox, resolution)
         crop = predict_crop(mask, settings.mask_blur, settings.inpaint_padding, size)
-        regions.append(Region(group, bbox, mask, crop or bbox, size, [cores[i] for i in group]))
-    for i, hand in enumerate(hands):
-        if hand.extent < SMALL_HAND_PX:
+        regions.append(Region([i for i in group if i < len(hands)], bbox, mask, crop or bbox, size,
+                              [cores[i] for i in group], [i - len(hands) for i in group if i >= len(hands)]))
+    for i, item in enumerate([*hands, *box_hands]):
+        if item.extent < SMALL_HAND_PX:
+            name = f"hand {i}" if i < len(hands) else f"box-only hand {i - len(hands)}"
             warnings.append(
-                f"hand {i} is only {hand.extent} px; HandRefiner's model wants at least {SMALL_HAND_PX} px, "
+                f"{name} is only {item.extent} px; HandRefiner's model wants at least {SMALL_HAND_PX} px, "
                 "so its region is upscaled and may come out soft"
             )
     t3 = time.perf_counter()
     ms = {"detect": detect_ms, "depth": (t2 - t1) * 1000, "mask": (t3 - t2) * 1000}
-    return Plan(width, height, hands, regions, depth, renders, warnings, skipped, ms)
+    return Plan(width, height, hands, regions, depth, renders, warnings, skipped, ms, box_hands)
+
+
+def _clip(box: tuple[int, int, int, int], image_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    width, height = image_size
+    return max(0, box[0]), max(0, box[1]), min(width, box[2]), min(height, box[3])

@@ -21,6 +21,7 @@ AUTO_MODEL = "Auto"  # controlnet_model: pick a hand-depth / depth model that fi
 NO_MODEL = "None"  # controlnet_model: plain inpainting, no ControlNet
 KEEP_FIX_CHOICES = ("if good", "always")
 FIX_MODES = ("every hand", "hands that look wrong")
+HAND_DETECTORS = ("MediaPipe", "MediaPipe + anime detector", "anime detector")
 SAME = ""  # empty string = "same as the image" for sampler / prompts
 SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
 SAME_SAMPLER_LABELS = (SAME, SAME_SAMPLER, "Use same sampler")  # all read as SAME (the last is A1111's hires label)
@@ -131,6 +132,25 @@ class HandRefineSettings:
         0.6, "wrong", "Looks-wrong threshold",
         "With 'hands that look wrong': fix hands whose quality (detection confidence and anatomical plausibility, "
         "0..1) is below this.", 0.0, 1.0, 0.01, axis=True)
+    hand_detector: str = _knob(
+        HAND_DETECTORS[0], "detector", "Hand detector",
+        "MediaPipe finds photo-like hands. The anime detector (a YOLOv8 box model) also finds anime, illustrated "
+        "and 3D-rendered hands; each of its boxes gets MediaPipe landmarks fitted on a zoomed crop, and a box where "
+        "none fit is repainted without ControlNet. It downloads a 12 MB model on first use.", choices=HAND_DETECTORS,
+        axis=True)
+    detector_model: str = _knob(
+        "", "detmodel", "Detector model file",
+        "A YOLOv8-style ONNX hand detector for the anime detector. Empty: the recommended model "
+        "(deepghs anime_hand_detection v1.0 n), downloaded into models/handrefine/ on first use.")
+
+    @property
+    def uses_mediapipe_pass(self) -> bool:
+        """MediaPipe searches the whole image (otherwise it only fits landmarks inside the box model's boxes)."""
+        return self.hand_detector != HAND_DETECTORS[2]
+
+    @property
+    def uses_box_detector(self) -> bool:
+        return self.hand_detector != HAND_DETECTORS[0]
 
     def __post_init__(self) -> None:
         if self.sampler in SAME_SAMPLER_LABELS:

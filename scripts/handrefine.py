@@ -6,15 +6,10 @@ import modules.scripts as scripts
 from modules import script_callbacks
 
 from lib_handrefine.webui import environment, expansion, hooks
-from lib_handrefine.webui.controlnet import controlnet_backend
+from lib_handrefine.webui.controlnet import list_models
 from lib_handrefine.webui.options import register_options
 from lib_handrefine.webui.ui import build_ui
 from lib_handrefine.webui.xyz import register_axes
-
-
-def _list_models(refresh: bool) -> list[str]:
-    backend = controlnet_backend()
-    return backend.models(refresh) if backend else []
 
 
 class HandRefineScript(scripts.Script):
@@ -27,7 +22,7 @@ class HandRefineScript(scripts.Script):
         return scripts.AlwaysVisible
 
     def ui(self, is_img2img: bool):
-        return build_ui(self, is_img2img, environment.opt("handrefine_default_controlnet_model"), _list_models)
+        return build_ui(self, is_img2img, environment.opt("handrefine_default_controlnet_model"), list_models)
 
     def process(self, p, *args):
         hooks.on_process(p, args, self.is_img2img)
@@ -46,7 +41,7 @@ class HandRefineScript(scripts.Script):
 
 
 def _register_axes() -> None:
-    register_axes(_list_models)
+    register_axes(list_models)
 
 
 script_callbacks.on_ui_settings(register_options)

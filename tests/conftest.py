@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,15 @@ def expected_hands() -> dict[str, int]:
         if len(cells) >= 7 and re.fullmatch(r"[a-f]\d\d_\S+", cells[0]) and cells[6].isdigit():
             counts[cells[0]] = int(cells[6])  # columns: file, source, path, WxH, bytes, sha256, mp_hands, ...
     return counts
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A URL where every connection is refused: the port stays bound (so no other process can take it and answer,
+    as a test server of a parallel run could) but never listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{s.getsockname()[1]}/hand_landmarker.task"
 
 
 @pytest.fixture(scope="session")

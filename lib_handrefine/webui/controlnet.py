@@ -10,6 +10,7 @@ and no mask.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..settings import AUTO_MODEL, NO_MODEL, HandRefineSettings
+from ..settings import AUTO_MODEL, CONTROL_MODES, NO_MODEL, HandRefineSettings
 from .outcome import SkipImage
 
 
@@ -31,13 +32,7 @@ class ControlNetBackend:
     none_module: str
 
     def models(self, refresh: bool = False) -> list[str]:
-        if self.kind == "forge":
-            from lib_controlnet import global_state
-
-            if refresh and hasattr(global_state, "update_controlnet_filenames"):
-                global_state.update_controlnet_filenames()
-            return [m for m in global_state.get_all_controlnet_names() if m and m != "None"]
-        return [m for m in self.api.get_models(update=refresh) if m and m != "None"]
+        return list_models(refresh)
 
     def unit(self, model: str, depth_rgb: np.ndarray, settings: HandRefineSettings) -> Any:
         fields = {
@@ -49,7 +44,7 @@ class ControlNetBackend:
             "resize_mode": "Crop and Resize",
             "guidance_start": settings.guidance_start,
             "guidance_end": settings.guidance_end,
-            "control_mode": settings.control_mode,
+            "control_mode": self.control_mode(settings.control_mode),
             "pixel_perfect": True,
             "processor_res": 512,
             "threshold_a": -1,
@@ -57,10 +52,42 @@ class ControlNetBackend:
             "save_detected_map": False,
         }
         if self.kind == "forge":
-            # Forge's from_dict would try to base64-decode the image; build its dataclass directly
-            return self.api.ControlNetUnit(**fields)
+            # Forge's from_dict would try to base64-decode the image; build its dataclass directly. Forge and Neo
+            # (units with an `image_fg` field) take a plain array; Forge Classic and reForge read image["image"] and
+            # image["mask"], and an empty mask means "no mask".
+            names = {f.name for f in dataclasses.fields(self.api.ControlNetUnit)}
+            if "image_fg" not in names:
+                fields["image"] = {"image": depth_rgb, "mask": np.zeros_like(depth_rgb)}
+            return self.api.ControlNetUnit(**{k: v for k, v in fields.items() if k in names})
         return fields
 
+    def control_mode(self, label: str) -> str:
+        """The extension's own spelling of a control mode (reForge says "Prefer Prompt" for A1111's
+        "My prompt is more important"): looked up by the enum member, in the order of CONTROL_MODES."""
+        modes = getattr(self.api, "ControlMode", None)
+        members = ("BALANCED", "PROMPT", "CONTROL")
+        if modes is None or label not in CONTROL_MODES:
+            return label
+        member = getattr(modes, members[CONTROL_MODES.index(label)], None)
+        return str(member.value) if member is not None else label
+
+
+
+def list_models(refresh: bool = False) -> list[str]:
+    """Installed ControlNet models, from the extension's own global list rather than a tab's script runner: the
+    WebUI builds txt2img's UI before img2img's runner exists. [] without a ControlNet extension."""
+    try:
+        forge = importlib.import_module("lib_controlnet.global_state")
+    except ImportError:
+        forge = None
+    if forge is not None:
+        if refresh and hasattr(forge, "update_controlnet_filenames"):
+            forge.update_controlnet_filenames()
+        names = forge.get_all_controlnet_names()
+    else:
+        api = _a1111_external_code(None)
+        names = api.get_models(update=refresh) if api is not None else []
+    return [m for m in names if m and m != "None"]  # "None" here is the extension's own no-model entry
 
 
 def controlnet_backend() -> ControlNetBackend | None:
@@ -93,8 +120,9 @@ def _title(script: Any) -> str:
         return ""
 
 
-def _a1111_external_code(script: Any) -> Any | None:
-    """sd-webui-controlnet's external_code, as its own scripts imported it (so its global model list is shared)."""
+def _a1111_external_code(script: Any | None) -> Any | None:
+    """sd-webui-controlnet's external_code, as its own scripts imported it (so its global model list is shared);
+    failing that, imported from the folder of its `script`."""
     for name in ("scripts.external_code", "internal_controlnet.external_code"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "get_models"):
@@ -115,6 +143,24 @@ def _extension_folder(script_path: str) -> str | None:
         if i + 1 < len(parts):
             return parts[i + 1]
     return None
+
+
+def missing_controlnet() -> str:
+    """Why no ControlNet script runs: the WebUI's extension list tells "disabled" (by the user, or all extensions
+    are) apart from "not installed" (sd-webui-controlnet on A1111, the built-in sd_forge_controlnet on Forge)."""
+    try:
+        from modules import extensions
+
+        installed = [e for e in extensions.extensions if "controlnet" in str(e.name).lower()]
+        active = extensions.active()
+    except Exception:  # an older or different WebUI: no extension list to ask
+        return "the ControlNet extension is not installed"
+    if not installed:
+        return "the ControlNet extension is not installed"
+    names = ", ".join(e.name for e in installed)
+    if not any(e in active for e in installed):
+        return f"the ControlNet extension ({names}) is disabled"
+    return f"the ControlNet extension ({names}) did not load (see the console at start-up)"
 
 
 def controlnet_choices(models: list[str]) -> list[str]:
@@ -158,7 +204,7 @@ def resolve_model(settings: HandRefineSettings, backend: ControlNetBackend | Non
     model = choose_model(settings.controlnet_model, backend.models(), is_sdxl) if backend else None
     if model is not None:
         return model, None
-    why = ("the ControlNet extension is not installed" if backend is None
+    why = (missing_controlnet() if backend is None
            else f"no suitable ControlNet model (asked for {settings.controlnet_model!r})")
     if skip_without:
         raise SkipImage(why)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from ..model_file import resolve_model_path
-from ..settings import AUTO_MODEL
+from ..box_detector import BoxDetector, get_box_detector
+from ..box_model_file import resolve_detector_model
+from ..model_file import WEBUI_HINT, ModelFileError, resolve_model_path
+from ..settings import AUTO_MODEL, HandRefineSettings
+from .outcome import SkipImage
 
 SECTION = ("handrefine", "HandRefine")
 NO_CONTROLNET_CHOICES = ("Inpaint without ControlNet", "Skip the hand fix")
@@ -18,7 +22,9 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "handrefine_save_before": False,
     "handrefine_save_debug": False,
 }
+MODEL_RETRY_S = 600.0  # how long a missing hand model is not looked for again (with unchanged settings)
 _warned: set[str] = set()
+_model_failures: dict[tuple[Any, ...], tuple[float, str]] = {}  # settings -> (when, why)
 
 
 def opt(name: str) -> Any:
@@ -28,11 +34,42 @@ def opt(name: str) -> Any:
 
 
 def hand_model_path() -> Path:
-    """Setting, then --handrefine-hand-landmarker, then $HANDREFINE_HAND_LANDMARKER, then models/handrefine/."""
+    """Setting, then --handrefine-hand-landmarker, then $HANDREFINE_HAND_LANDMARKER, then models/handrefine/.
+
+    Without a usable model this raises SkipImage with the reason (a clean "skipped" line, no traceback). The
+    failure is remembered for MODEL_RETRY_S with the same settings, so the following images of a batch (offline,
+    say) do not each retry the download; a changed setting is tried at once.
+    """
     from modules import paths, shared
 
-    explicit = opt("handrefine_model_path") or getattr(shared.cmd_opts, "handrefine_hand_landmarker", None)
-    return resolve_model_path(explicit or None, paths.models_path, download=bool(opt("handrefine_allow_download")))
+    explicit = opt("handrefine_model_path") or getattr(shared.cmd_opts, "handrefine_hand_landmarker", None) or None
+    download = bool(opt("handrefine_allow_download"))
+    key = (explicit, download, str(paths.models_path))
+    failed = _model_failures.get(key)
+    if failed is not None and time.monotonic() - failed[0] < MODEL_RETRY_S:
+        raise SkipImage(failed[1])
+    try:
+        path = resolve_model_path(explicit, paths.models_path, download=download, hint=WEBUI_HINT)
+    except ModelFileError as exc:
+        _model_failures[key] = (time.monotonic(), str(exc))
+        raise SkipImage(str(exc)) from None
+    _model_failures.pop(key, None)
+    return path
+
+
+def box_detector(settings: HandRefineSettings) -> BoxDetector | None:
+    """The anime hand detector when the settings choose it: their model file, else models/handrefine/ (downloaded
+    on first use if downloads are allowed)."""
+    if not settings.uses_box_detector:
+        return None
+    from modules import paths
+
+    try:
+        path = resolve_detector_model(settings.detector_model or None, paths.models_path,
+                                      download=bool(opt("handrefine_allow_download")))
+    except ModelFileError as exc:
+        raise SkipImage(str(exc)) from None  # one clean line, like a missing hand model
+    return get_box_detector(path)
 
 
 def is_sdxl() -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 from PIL import Image
 
-from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError
+from ..settings import SAME, SAME_SAMPLER, HandRefineSettings, SettingsError, field_names
 from . import environment, state
 from .refine import refine_image
 from .state import Run
@@ -31,10 +31,7 @@ def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
         if overrides:
             settings = settings.replace(**overrides)
     except SettingsError as exc:
-        first = args[0] if args else None
-        if first is True or (isinstance(first, dict) and first.get("enabled")):
-            print(f"HandRefine: invalid settings, hands are not fixed: {exc}")
-            p.extra_generation_params[RESULT_KEY] = f"error: {exc}"
+        _on_invalid_settings(p, args, is_img2img, str(exc))
         return
     if not settings.enabled:
         return
@@ -44,6 +41,37 @@ def on_process(p: Any, args: tuple, is_img2img: bool) -> None:
     p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
     if run.skip_main_pass:
         _skip_sampling(p)
+
+
+def _on_invalid_settings(p: Any, args: tuple, is_img2img: bool, why: str) -> None:
+    """Bad values must never let a pass run that the user did not ask for: when HandRefine was (or may have been)
+    enabled for an img2img "fix hands only" run, the main img2img pass is skipped all the same and the input comes
+    back unchanged; the error goes to the console and the generation info either way."""
+    if not _flag(args, "enabled", absent=False, unreadable=True):
+        return
+    print(f"HandRefine: invalid settings, hands are not fixed: {why}")
+    if is_img2img and _flag(args, "fix_hands_only", absent=True, unreadable=True):
+        run = Run(HandRefineSettings(), skip_main_pass=True, error=why)
+        state.set_run(p, run)
+        p.extra_generation_params[RESULT_KEY] = run.result_for_infotext
+        _skip_sampling(p)
+    else:
+        p.extra_generation_params[RESULT_KEY] = f"error: {why}"
+
+
+def _flag(args: tuple, name: str, absent: bool, unreadable: bool) -> bool:
+    """One on/off setting as the caller passed it (a dict entry wins, as in from_any, else its slot), read on its
+    own with the settings' own rules, while the settings as a whole are invalid."""
+    raw = next((v[name] for v in reversed(args) if isinstance(v, dict) and name in v), None)
+    slot = field_names().index(name)
+    if raw is None and slot < len(args) and not isinstance(args[slot], dict):
+        raw = args[slot]
+    if raw is None:
+        return absent
+    try:
+        return bool(getattr(HandRefineSettings.from_dict({name: raw}), name))
+    except SettingsError:
+        return unreadable
 
 
 class _DecodedImages(list):
@@ -80,6 +108,11 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
     image = pp.image
     if run.skip_main_pass:
         image = p.init_images[index % len(p.init_images)]
+        _uncount_skipped_main_pass(p, run)
+    if run.error is not None:
+        pp.image = image
+        run.results[index] = f"error: {run.error}; input returned unchanged"
+        return
     if environment.opt("handrefine_save_before"):
         _save(p, image, index, "-before-handrefine")
     outcome = refine_image(p, image, index, run.settings, script, user_mask)
@@ -91,15 +124,38 @@ def on_postprocess_image(script: Any, p: Any, pp: Any, after_composite: bool) ->
             _save(p, picture, index, f"-handrefine-{name}")
 
 
+def _uncount_skipped_main_pass(p: Any, run: Run) -> None:
+    """The WebUI counts each batch of the main pass as one job (state.job_count) and has already called nextjob()
+    for it. With "fix hands only" that pass did nothing: take it out once per batch, so that the progress bars
+    (web: job_no / job_count; console: job_count x sampling steps) measure our region passes only and reach 100 %."""
+    from modules import shared
+
+    iteration = int(getattr(p, "iteration", 0))
+    if iteration in run.uncounted:
+        return
+    run.uncounted.add(iteration)
+    if shared.state.job_count > 0 and shared.state.job_no > 0:
+        shared.state.job_count -= 1
+        shared.state.job_no -= 1
+
+
 def on_postprocess(p: Any, processed: Any) -> None:
     run = state.run_of(p)
-    if run is None or not run.debug:
+    if run is None:
         return
+    # every image's infotext is written by now; Forge Classic's Processed.js() dumps these params without a
+    # `default=`, so the per-image callable must become plain text before the API or UI serialises them
+    for params in (getattr(p, "extra_generation_params", None), getattr(processed, "extra_generation_params", None)):
+        if isinstance(params, dict) and callable(params.get(RESULT_KEY)):
+            params[RESULT_KEY] = run.results.get(min(run.results, default=0), "")
+    if not run.debug:
+        return
+    first = int(getattr(processed, "index_of_first_image", 0) or 0)  # a grid, when there is one, comes first
     for index, _name, picture in run.debug:
         processed.images.append(picture)
         infotexts = getattr(processed, "infotexts", None)
         if infotexts is not None:
-            infotexts.append(infotexts[min(index, len(infotexts) - 1)] if infotexts else "")
+            infotexts.append(infotexts[min(first + index, len(infotexts) - 1)] if infotexts else "")
 
 
 def _save(p: Any, image: Image.Image, index: int, suffix: str) -> None:

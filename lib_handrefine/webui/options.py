@@ -14,7 +14,7 @@ def register_options() -> None:
         "handrefine_model_path": shared.OptionInfo(
             d["handrefine_model_path"], "Hand model file (hand_landmarker.task); empty: models/handrefine/"),
         "handrefine_allow_download": shared.OptionInfo(
-            d["handrefine_allow_download"], "Download the hand model from Google when it is missing"),
+            d["handrefine_allow_download"], "Download missing models (the hand model; the anime detector when chosen)"),
         "handrefine_default_controlnet_model": shared.OptionInfo(
             d["handrefine_default_controlnet_model"], "Default ControlNet model (Auto, None or a model name)"),
         "handrefine_without_controlnet": shared.OptionInfo(

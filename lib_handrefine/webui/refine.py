@@ -13,9 +13,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..box_detector import BoxDetector
+from ..box_hands import BoxHand
 from ..depth import depth_to_rgb
 from ..detect import Hand, HandDetector, get_detector
-from ..fixcheck import CandidateVerdict, HandScore, best_candidate, judge_candidate, score_hand, whole_image_pass
+from ..fixcheck import (
+    CandidateVerdict,
+    HandScore,
+    HandVerdict,
+    best_candidate,
+    judge_box,
+    judge_candidate,
+    score_hand,
+    whole_image_pass,
+)
 from ..imageio import to_rgb_array
 from ..overlay import annotate, draw_overlay
 from ..plan import Plan, build_plan, plan_from_hands
@@ -29,6 +40,7 @@ from .outcome import Outcome, SkipImage
 from .state import PassState
 
 log = logging.getLogger("handrefine")
+USER_MASK_SOURCE = "mask"  # a box-only hand that is the user's inpaint mask itself
 
 
 def refine_image(p: Any, image: Image.Image, index: int, settings: HandRefineSettings, own_script: Any | None,
@@ -64,9 +76,12 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
     rgb = to_rgb_array(image)
     detector = get_detector(environment.hand_model_path())
     kind = environment.model_kind()
-    plan = build_plan(rgb, settings, detector, kind)
+    box_detector = environment.box_detector(settings)
+    plan = build_plan(rgb, settings, detector, kind, box_detector)
     if user_mask is not None:
         plan = _hands_touching(plan, user_mask, settings, kind)
+        if not plan.regions:
+            plan = _hand_in_mask(rgb, user_mask, detector, settings, kind) or plan
     base = Image.fromarray(rgb)
     debug = _debug_images(rgb, plan) if settings.debug_images else []
     if not plan.regions:
@@ -89,7 +104,9 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
         for i, region in enumerate(plan.regions):
             if _stopped():
                 break
-            unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if model else None
+            # a box-only region has no hand depth: plain inpainting, no ControlNet unit
+            use_unit = model is not None and not region.box_only
+            unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if use_unit else None
 
             def build(seed_offset: int, batch: int, i: int = i, region: Any = region, unit: Any = unit,
                       start: Image.Image = current) -> Any:
@@ -101,7 +118,7 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
                 p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
                 p2.batch_size = batch
                 attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
-                               backend.script if model else None, unit)
+                               backend.script if unit is not None else None, unit)
                 return p2
 
             targets = [plan.hands[h] for h in region.hands]
@@ -118,19 +135,20 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
             if not check:
                 current, fixed = candidates[0], fixed + 1
                 continue
-            verdicts = [judge_candidate(k, to_rgb_array(c), targets, before, detector)
+            verdicts = [_judge(k, to_rgb_array(c), plan, region, targets, before, detector, box_detector)
                         for k, c in enumerate(candidates)]
             best = best_candidate(verdicts)
             keep = best.good or settings.keep_fix == KEEP_FIX_CHOICES[1]
             if keep:
                 current, fixed = candidates[best.index], fixed + 1
-            hand_lines += [v.describe(h + 1, keep) for h, v in zip(region.hands, best.hands)]
+            numbers = [h + 1 for h in region.hands] + [len(plan.hands) + b + 1 for b in region.boxes]
+            hand_lines += [v.describe(n, keep) for n, v in zip(numbers, best.hands)]
             if settings.debug_images:
                 debug += _candidate_images(i, region.crop, candidates, verdicts)
     if _stopped():
         return Outcome(image, "stopped by the user; original kept", debug=debug)
     changed = fixed > 0
-    summary = "; ".join([_describe(plan, fixed, model, len(warnings)), *hand_lines])
+    summary = "; ".join([_describe(plan, fixed, model), *hand_lines, *(f"warning: {w}" for w in warnings)])
     return Outcome(current if changed else image, summary, changed, debug)
 
 
@@ -138,6 +156,19 @@ def _stopped() -> bool:
     from modules import shared
 
     return bool(shared.state.interrupted or shared.state.skipped)
+
+
+def _judge(index: int, candidate: np.ndarray, plan: Plan, region: Any, targets: list[Hand], before: list[HandScore],
+           detector: HandDetector, box_detector: BoxDetector | None) -> CandidateVerdict:
+    """A candidate's verdict: each landmark hand of the region, then each box-only hand."""
+    verdict = judge_candidate(index, candidate, targets, before, detector)
+    for b in region.boxes:
+        box = plan.boxes[b]
+        if box.source == USER_MASK_SOURCE:  # the user pointed at it; nothing can find it to check the result
+            verdict.hands.append(HandVerdict(True, "", None, 0.0, None, checked=False))
+        else:
+            verdict.hands.append(judge_box(candidate, box.box, box.score, box_detector))
+    return verdict
 
 
 def _score_before(rgb: np.ndarray, targets: list[Hand], detector: HandDetector) -> list[HandScore]:
@@ -161,21 +192,40 @@ def _candidate_images(region: int, crop: tuple[int, int, int, int], candidates: 
 def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSettings, kind: str) -> Plan:
     """Keep only the hands whose padded box touches the user's inpaint mask."""
     mask = np.asarray(user_mask.convert("L").resize((plan.width, plan.height))) > 127
-    keep = [i for r in plan.regions for i in r.hands if (r.mask[mask] > 0).any()]
-    hands = [plan.hands[i] for i in sorted(keep)]
-    return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0))
+    touching = [r for r in plan.regions if (r.mask[mask] > 0).any()]
+    hands = [plan.hands[i] for i in sorted(i for r in touching for i in r.hands)]
+    boxes = [plan.boxes[i] for i in sorted(i for r in touching for i in r.boxes)]
+    return plan_from_hands(hands, (plan.width, plan.height), settings, kind, plan.ms.get("detect", 0.0), boxes)
 
 
-def _describe(plan: Plan, fixed: int, model: str | None, warnings: int = 0) -> str:
+def _hand_in_mask(rgb: np.ndarray, user_mask: Image.Image, detector: HandDetector, settings: HandRefineSettings,
+                  kind: str) -> Plan | None:
+    """The user masked a hand that detection missed: look again inside the mask, zoomed and at a low confidence;
+    if still nothing, repaint the masked area box-only (no landmarks, no ControlNet). None without a mask."""
+    mask = np.asarray(user_mask.convert("L").resize((rgb.shape[1], rgb.shape[0]))) > 127
+    ys, xs = np.nonzero(mask)
+    if xs.size == 0:
+        return None
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    size = (rgb.shape[1], rgb.shape[0])
+    hand = detector.fit_in_box(rgb, box)
+    if hand is not None:
+        return plan_from_hands([hand], size, settings, kind)
+    return plan_from_hands([], size, settings, kind, boxes=[BoxHand(box, 0.0, USER_MASK_SOURCE)])
+
+
+def _describe(plan: Plan, fixed: int, model: str | None) -> str:
+    found = len(plan.hands) + len(plan.boxes)
     skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
-    if not plan.hands:
+    if not found:
         return "no hands to fix" + skipped if plan.skipped else "no hands found"
     if not plan.regions:
-        return f"{len(plan.hands)} hand(s), none to fix" + skipped
-    text = f"{len(plan.hands)} hand(s), {fixed}/{len(plan.regions)} region(s) fixed" + skipped
+        return f"{found} hand(s), none to fix" + skipped
+    text = f"{found} hand(s), {fixed}/{len(plan.regions)} region(s) fixed" + skipped
     text += f", ControlNet {model}" if model else ", no ControlNet"
-    if warnings:
-        text += f", {warnings} warning(s)"
+    box_only = sum(r.box_only for r in plan.regions)
+    if box_only:
+        text += f", {box_only} region(s) box-only (no landmarks, no ControlNet)"
     return text
 
 

@@ -39,12 +39,24 @@ class Run:
     skip_main_pass: bool = False
     results: dict[int, str] = field(default_factory=dict)  # generation-wide image index -> result summary
     debug: list[tuple[int, str, Image.Image]] = field(default_factory=list)
+    uncounted: set[int] = field(default_factory=set)  # iterations whose skipped main pass left the job count
+    error: str | None = None  # invalid settings: no hand pass; with skip_main_pass the input is returned as it was
 
     def result_for_infotext(self, **kwargs: Any) -> str | None:
+        """Our `HandRefine result` entry, called by create_infotext with its locals (A1111 1.10 and Forge alike).
+
+        Per image, process_images_inner calls create_infotext(p, p.prompts, ..., index=i): `all_prompts` is then
+        the current batch's p.prompts and `index` is the position in that batch, so the generation-wide index is
+        p.iteration * p.batch_size + i. Other callers (Processed.infotext) pass generation-wide lists and derive
+        `index` from iteration and position_in_batch, which is generation-wide already.
+        """
+        p = kwargs.get("p")
         index = kwargs.get("index")
         if index is None:
-            index = kwargs.get("iteration", 0) * getattr(kwargs.get("p"), "batch_size", 1) + kwargs.get(
-                "position_in_batch", 0)
+            index = kwargs.get("iteration", 0) * getattr(p, "batch_size", 1) + kwargs.get("position_in_batch", 0)
+        elif p is not None and not kwargs.get("use_main_prompt") and kwargs.get("all_prompts") is getattr(
+                p, "prompts", None):
+            index += getattr(p, "iteration", 0) * getattr(p, "batch_size", 1)
         return self.results.get(index)
 
 

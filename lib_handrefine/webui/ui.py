@@ -17,7 +17,8 @@ from .controlnet import controlnet_choices
 GROUPS = (
     ("ControlNet", ("controlnet_model", "control_weight", "guidance_start", "guidance_end", "control_mode")),
     ("Inpainting", ("denoising_strength", "mask_padding", "mask_blur", "inpaint_padding", "inpaint_resolution")),
-    ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass")),
+    ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass", "hand_detector",
+                   "detector_model")),
     ("Result check", ("keep_fix", "attempts", "fix_mode", "look_wrong_threshold")),
 )
 
@@ -55,7 +56,7 @@ def build_ui(script: Any, is_img2img: bool, default_model: str, list_models) -> 
                              elem_id=eid(name))
         if isinstance(value, (int, float)):
             return gr.Number(value=value, label=label, precision=0, elem_id=eid(name))
-        return gr.Textbox(value=value, label=label, lines=2, elem_id=eid(name))
+        return gr.Textbox(value=value, label=label, lines=2 if "prompt" in name else 1, elem_id=eid(name))
 
     with InputAccordion(False, label="HandRefine", elem_id=eid("enabled")) as enabled:
         c["enabled"] = enabled

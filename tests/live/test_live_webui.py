@@ -173,16 +173,69 @@ def test_img2img_inpaint_mask_fixes_only_the_touched_hand():
     assert "1/1 region(s) fixed" in json.loads(result["info"])["infotexts"][0]
 
 
+def controlnet_naming() -> tuple[str, list[str]]:
+    """The no-op preprocessor's name and the installed models, as this WebUI's ControlNet spells them: A1111's
+    sd-webui-controlnet says "none" and accepts a bare model stem; Forge's built-in one says "None" and only takes a
+    listed "stem [hash]" name exactly (a unit named the A1111 way is rejected there)."""
+    modules = call("/controlnet/module_list")["module_list"]
+    none = "None" if "None" in modules else "none"
+    assert none in modules, f"no no-op preprocessor in {modules[:10]}"
+    return none, call("/controlnet/model_list")["model_list"]
+
+
 def test_users_own_controlnet_unit_keeps_working_across_batches():
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB").resize((256, 256))
-    user_unit = {"enabled": True, "module": "none", "model": "control_v11f1p_sd15_depth", "weight": 1.0,
-                 "image": b64(image)}
+    none, models = controlnet_naming()
+    depth = next((m for m in models if "depth" in m.lower() and "hand" not in m.lower()), None)
+    assert depth, f"the test WebUI needs a depth ControlNet model besides the hand one; it has {models}"
+    user_unit = {"enabled": True, "module": none, "model": depth, "weight": 1.0, "image": b64(image),
+                 "save_detected_map": True}
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
         "n_iter": 2, "denoising_strength": 0.5,
         "alwayson_scripts": {"controlnet": {"args": [user_unit]},
-                             "HandRefine": {"args": [{"enabled": True, **FAST, **ALWAYS}]}},
+                             "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST,
+                                                      **ALWAYS}]}},
     })
     # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
     infos = json.loads(result["info"])["infotexts"]
-    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[:2])
+    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[-2:])
+    assert "ControlNet 0: " in infos[-1], "the user's unit is not in the generation info: it did not run"
+    # it really ran: ControlNet returned its detected map (images without an infotext come after the generated ones)
+    extra = result["images"][len(infos):]
+    assert len(extra) == 1, f"expected the user's unit's detected map, got {len(extra)} extra image(s)"
+    detected = np.asarray(unb64(extra[0]).resize((256, 256)), float)
+    assert np.abs(detected - np.asarray(image, float)).mean() < 12, "the detected map is not the user's image"
+
+
+@pytest.mark.parametrize("bad", [{"control_weight": "abc"}, {"control_weight": 5}, {"no_such_knob": 1}])
+def test_img2img_fix_hands_only_with_a_bad_value_returns_the_input_unchanged(bad):
+    image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "prompt": "a hand", "seed": 10, "steps": 3, "width": image.size[0],
+        "height": image.size[1], "denoising_strength": 0.9,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, **bad}]}},
+    })
+    out = unb64(result["images"][0])
+    assert np.array_equal(np.asarray(out), np.asarray(image)), "a pass ran over the picture"
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "HandRefine result: " in info
+    result_text = info.split("HandRefine result: ")[1]
+    assert "error: " in result_text and "input returned unchanged" in result_text
+
+
+def test_the_inpaint_mask_points_at_a_missed_hand():
+    """Detection misses the hand (confidence 1.0); the mask over it makes HandRefine look again and fix it there."""
+    image = Image.open(HANDS_DIR / "a01_photo_thumb_up.jpg").convert("RGB").resize((320, 260))
+    mask = Image.new("L", image.size, 0)
+    mask.paste(255, (75, 30, 200, 200))
+    result = call("/sdapi/v1/img2img", {
+        "init_images": [b64(image)], "mask": b64(mask), "inpaint_full_res": False, "prompt": "a hand", "seed": 12,
+        "steps": 2, "width": 320, "height": 260, "denoising_strength": 0.0,
+        "alwayson_scripts": {"HandRefine": {"args": [{"enabled": True, "detect_confidence": 1.0, **FAST, **ALWAYS}]}},
+    })
+    info = json.loads(result["info"])["infotexts"][0]
+    assert "1 hand(s), 1/1 region(s) fixed" in info, info
+    out = unb64(result["images"][0])
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    assert diff[30:200, 75:200].any(), "the masked hand was not repainted"

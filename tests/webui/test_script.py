@@ -20,7 +20,8 @@ class HandPhoto:
     photo = "c07_photo_woman_lying.jpeg"
 
     @staticmethod
-    def make():
+    def make(photos: list[str] | None = None):
+        """photos: one file per image of the generation (by its generation-wide index); default: all `photo`."""
         from modules import scripts
 
         class HandPhotoScript(scripts.Script):
@@ -36,8 +37,10 @@ class HandPhoto:
             def postprocess_batch(self, p, *args, images, batch_number):
                 import torch
 
-                photo = np.asarray(hand_image(HandPhoto.photo).resize((p.width, p.height)), np.float32) / 255
-                images[:] = torch.from_numpy(photo).permute(2, 0, 1)[None]
+                for i in range(len(images)):
+                    name = photos[batch_number * p.batch_size + i] if photos else HandPhoto.photo
+                    photo = np.asarray(hand_image(name).resize((p.width, p.height)), np.float32) / 255
+                    images[i] = torch.from_numpy(photo).permute(2, 0, 1)
 
         return HandPhotoScript
 
@@ -99,7 +102,7 @@ def test_img2img_fix_hands_only(webui):
     info = processed.infotexts[0]
     assert "HandRefine: " in info and "weight=0.55" in info
     assert "1 hand(s), 1/1 region(s) fixed" in info
-    assert webui.job_counts == [2]  # the outer job plus our one region
+    assert webui.job_counts == [1]  # our one region (the skipped main pass is no job)
 
 
 def test_txt2img_fixes_every_image_of_a_batch(webui):
@@ -116,6 +119,25 @@ def test_txt2img_fixes_every_image_of_a_batch(webui):
     for image, info in zip(processed.images[first:], processed.infotexts[first:]):
         assert changed(image, photo).any()
         assert "2 hand(s), 1/1 region(s) fixed" in info
+
+
+def test_each_image_of_later_batches_gets_its_own_result(webui):
+    from modules import images, shared
+
+    shared.opts.data["samples_save"] = True
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([HandPhoto.photo, cat, cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner), prompt="a woman", seed=100, steps=2, width=384,
+                                       height=512, batch_size=2, n_iter=2, do_not_save_samples=False)
+    first = processed.index_of_first_image
+    results = [t.split("HandRefine result: ")[1] for t in processed.infotexts[first:]]
+    assert ["no hands found" in r for r in results] == [False, True, True, False]
+    # the saved files' PNG info and the images' own parameters say the same
+    saved = [s["info"] for s in images.saved_images if not s["grid"] and s["basename"] != "grid"]
+    assert [("no hands found" in t) for t in saved[-4:]] == [False, True, True, False]
+    assert [("no hands found" in im.info["parameters"]) for im in processed.images[first:]] == [False, True, True,
+                                                                                                 False]
 
 
 def test_no_hands_is_a_quiet_no_op(webui):
@@ -156,6 +178,22 @@ def webui_model() -> str:
     from ..conftest import MODEL
 
     return str(MODEL)
+
+
+def test_warnings_are_spelled_out_in_console_and_infotext(webui, capsys):
+    harness.set_controlnet_models([])  # default option: inpaint without ControlNet, with a warning
+    runner = runner_for(True)
+    processed = harness.run_generation(runner, args_always(runner), init_images=[hand_image()], seed=1, steps=2)
+    why = "no suitable ControlNet model (asked for 'Auto'); inpainting without ControlNet"
+    result = processed.infotexts[0].split("HandRefine result: ")[1]
+    assert "warning(s)" not in result and why in result
+    image_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("HandRefine: image 0"))
+    assert why in image_line
+    # the infotext still parses back into its entries
+    from modules import infotext_utils
+
+    params = infotext_utils.parse_generation_parameters(processed.infotexts[0])
+    assert why in params["HandRefine result"] and "weight=0.55" in params["HandRefine"]
 
 
 def test_missing_controlnet_model_can_skip(webui):
@@ -293,3 +331,74 @@ def test_nans_in_one_region_skip_that_region_only(webui, monkeypatch):
     assert len(calls) == 2
     assert "2 hand(s), 1/2 region(s) fixed" in processed.infotexts[0]
     assert changed(processed.images[0], image).any()
+
+
+def test_missing_hand_model_is_one_clean_line_and_no_retry_storm(webui, monkeypatch, capsys):
+    from modules import shared
+
+    from lib_handrefine.model_file import ModelFileError
+    from lib_handrefine.webui import environment
+
+    calls = []
+
+    def offline(explicit, models_dir, download=True, **kwargs):
+        calls.append(explicit)
+        raise ModelFileError("HandRefine needs the MediaPipe hand model, but downloading it failed: no network")
+
+    monkeypatch.setattr(environment, "resolve_model_path", offline)
+    monkeypatch.setattr(environment, "_model_failures", {}, raising=False)
+    shared.opts.data["handrefine_model_path"] = ""
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_with(runner), init_images=[image, image], batch_size=2, n_iter=2,
+                                       seed=1, steps=2)
+    assert len(calls) == 1, "the failure is remembered for the following images"
+    first = processed.index_of_first_image
+    assert len(processed.images) == first + 4 and webui.passes == []
+    assert all(np.array_equal(np.asarray(im), np.asarray(image)) for im in processed.images[first:])
+    for info in processed.infotexts[first:]:
+        assert "HandRefine result: \"skipped: HandRefine needs the MediaPipe hand model" in info
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "ModelFileError" not in out + err
+    assert sum("downloading it failed: no network" in line for line in out.splitlines()) == 4  # one line per image
+    # a changed setting is tried at once
+    shared.opts.data["handrefine_model_path"] = "/elsewhere/hand_landmarker.task"
+    harness.run_generation(runner, args_with(runner), init_images=[image], seed=1, steps=2)
+    assert calls == [None, "/elsewhere/hand_landmarker.task"]
+
+
+def test_fix_hands_only_progress_runs_from_0_to_100_percent(webui, monkeypatch):
+    from modules import processing, shared
+
+    real = processing.process_images
+    progress = []  # the web progress bar's job part (job_no / job_count) as each of our passes starts and ends
+
+    def recording(p):
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        result = real(p)
+        if state.is_inner(p):
+            progress.append(shared.state.job_no / shared.state.job_count)
+        return result
+
+    monkeypatch.setattr(processing, "process_images", recording)
+    runner = runner_for(True)
+    harness.run_generation(runner, args_always(runner, steps=8), init_images=[hand_image()], n_iter=2, seed=1,
+                           steps=8)
+    assert progress == [0.0, 0.5, 0.5, 1.0]  # two images, one region each; the skipped main pass counts for nothing
+    total, done = shared.total_tqdm.finished[-1]
+    assert done == total > 0  # the console's "Total progress" ends at 100 %
+
+
+def test_debug_images_carry_their_own_images_infotext_after_a_grid(webui):
+    runner_for(True)
+    cat = "f04_nohand_cat.png"
+    runner = harness.make_runner(False, [HandPhoto.make([cat, HandPhoto.photo]), SCRIPT])
+    processed = harness.run_generation(runner, args_always(runner, debug_images=True), prompt="a woman", seed=100,
+                                       steps=2, width=384, height=512, batch_size=2)
+    first = processed.index_of_first_image
+    assert first == 1  # a grid comes first
+    own = processed.infotexts[first + 1]  # the second image: the one with hands
+    debug_infos = processed.infotexts[first + 2:]
+    assert len(debug_infos) == 6 and debug_infos[3:] == [own] * 3
+    assert debug_infos[:3] == [processed.infotexts[first]] * 3

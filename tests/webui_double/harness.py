@@ -26,8 +26,10 @@ if str(DOUBLE_ROOT) not in sys.path:
 from modules import (  # noqa: E402
     double_flavour,
     errors,
+    extensions,
     extra_networks,
     images,
+    paths_internal,
     processing,
     script_callbacks,
     scripts,
@@ -44,6 +46,7 @@ FORGE_CN_DIR = DOUBLE_ROOT / "forge" / "extensions-builtin" / "sd_forge_controln
 NEO_CN_DIR = DOUBLE_ROOT / "neo" / "extensions-builtin" / "sd_forge_controlnet"
 FLAVOURS = ("a1111", "neo")
 PROCESSING_SCRIPTS_DIR = DOUBLE_ROOT / "modules" / "processing_scripts"
+DEFAULT_FORGE_MODELS = ["control_sd15_inpaint_depth_hand_fp16", "control_v11f1p_sd15_depth"]
 
 last_p: processing.StableDiffusionProcessing | None = None
 """The processing object of the most recent run_generation() call."""
@@ -56,14 +59,18 @@ def _is_builtin(data: scripts.ScriptClassData) -> bool:
 
 def reset_webui(
     *, controlnet: bool = True, xyz: bool = True, builtin_ui_scripts: bool = True, sd_model: str = "sd15",
-    flavour: str = "a1111",
+    forge_controlnet: bool = False, flavour: str = "a1111", disabled_extensions: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Fresh opts/cmd_opts/state/callbacks/script registry, then "load" root, extension and built-in scripts.
 
     Everything is reset in place, so modules that did ``from modules.shared import opts, state`` stay valid.
     sd_model: "sd15", "sd15-inpainting" (conditioning_key "hybrid"), "sdxl" or "sdxl-inpainting".
+    forge_controlnet: Forge's built-in ControlNet (``lib_controlnet`` importable, its "ControlNet" script loaded)
+    instead of sd-webui-controlnet, which Forge force-disables (so ``controlnet`` is then ignored).
     flavour: "a1111" (v1.10.1 + sd-webui-controlnet) or "neo" (Forge Neo: its built-in ControlNet and the few
     processing differences that check modules.double_flavour.is_neo()).
+    disabled_extensions: folder names for opts "disabled_extensions" ("sd-webui-controlnet", or "sd_forge_controlnet"
+    in Forge mode); like the real WebUI, only active extensions' scripts load (and, Forge, reach sys.path).
     """
     global _ui_callbacks_fired, last_p
     if flavour not in FLAVOURS:
@@ -73,9 +80,20 @@ def reset_webui(
     shared_cmd_options.reset_cmd_opts()
     shared.opts.data_labels = shared_options.make_options_templates()
     shared.opts.data = {k: v.default for k, v in shared.opts.data_labels.items() if not v.do_not_save}
+    shared.opts.data["disabled_extensions"] = list(disabled_extensions)
+    paths_internal.extensions_builtin_dir = str(FORGE_CN_DIR.parent if forge_controlnet
+                                                else DOUBLE_ROOT / "extensions-builtin")
+    extensions.list_extensions()
+    if forge_controlnet or not controlnet:  # sd-webui-controlnet counts as not installed
+        gone = extensions.loaded_extensions.pop(CN_DIR.name.lower(), None)
+        if gone is not None:
+            extensions.extensions.remove(gone)
+            del extensions.extension_paths[gone.path]
+    active = {e.name for e in extensions.active()}
     shared.state.__dict__.clear()
     shared.state.__init__()
     shared.total_tqdm.clear()
+    shared.total_tqdm.finished.clear()
     shared.prompt_styles.styles.clear()
     shared.sd_model = sd_models.DoubleSdModel(sd_model)
     sd_models.checkpoints_list.clear()
@@ -94,13 +112,21 @@ def reset_webui(
     last_p = None
     if xyz:
         scripts.load_script_file(str(DOUBLE_ROOT / "scripts" / "xyz_grid.py"), scripts.paths.script_path)
-    if controlnet and flavour == "neo":
+    if forge_controlnet and FORGE_CN_DIR.name not in active:
+        forge_controlnet = controlnet = False  # Forge still force-disables sd-webui-controlnet
+    if forge_controlnet:
+        enable_forge_mode()
+        forge_state = importlib.import_module("lib_controlnet.global_state")
+        forge_state.double_log.clear()
+        forge_state.set_double_models(DEFAULT_FORGE_MODELS)
+        scripts.load_script_file(str(FORGE_CN_DIR / "scripts" / "controlnet.py"), str(FORGE_CN_DIR))
+    elif controlnet and flavour == "neo":
         # Neo keeps every script basedir on sys.path (scripts.py:504-506), so lib_controlnet stays importable
         scripts.load_script_file(str(NEO_CN_DIR / "scripts" / "controlnet.py"), str(NEO_CN_DIR))
         neo_global_state = sys.modules["lib_controlnet.global_state"]
         neo_global_state.double_log.clear()
         neo_global_state.set_double_models(neo_global_state.DEFAULT_DOUBLE_MODELS)
-    elif controlnet:
+    elif controlnet and CN_DIR.name in active:
         for name in sorted(os.listdir(CN_DIR / "scripts")):
             if name.endswith(".py"):
                 scripts.load_script_file(str(CN_DIR / "scripts" / name), str(CN_DIR))
@@ -299,20 +325,21 @@ def controlnet_external_code() -> ModuleType:
     return sys.modules["scripts.external_code"]
 
 
+def _controlnet_state() -> ModuleType:
+    """The loaded ControlNet's global_state: lib_controlnet's in Forge and Neo mode, else sd-webui-controlnet's."""
+    forge = sys.modules.get("lib_controlnet.global_state")
+    return forge if forge is not None and hasattr(forge, "double_log") else sys.modules["scripts.global_state"]
+
+
 def set_controlnet_models(names: list[str]) -> None:
     """Pretend exactly these ControlNet models are installed ("stem [hash]" or bare stems; Neo: stems)."""
-    if double_flavour.is_neo():
-        sys.modules["lib_controlnet.global_state"].set_double_models(names)
-        return
-    sys.modules["scripts.global_state"].set_double_models(names)
+    _controlnet_state().set_double_models(names)
 
 
 def controlnet_log() -> list[dict[str, Any]]:
     """One dict per enabled unit ControlNet prepared: unit, model, input_image (after the crop), detected_map, p...
     (Neo: also model_filename, input_mask and "samplings", one dict of strength/start/end per sampling run)."""
-    if double_flavour.is_neo():
-        return sys.modules["lib_controlnet.global_state"].double_log
-    return sys.modules["scripts.global_state"].double_log
+    return _controlnet_state().double_log
 
 
 def xyz_grid_module() -> ModuleType:

@@ -265,3 +265,43 @@ def test_forge_lib_controlnet_only_in_forge_mode():
     assert ext.ControlNetUnit().module == "None" and ext.get_api_version() == 2
     harness.disable_forge_mode()
     assert "lib_controlnet" not in sys.modules
+
+
+def test_forge_controlnet_script_takes_forge_units_only():
+    harness.reset_webui(forge_controlnet=True)
+    runner = harness.make_runner(True, [Probe], cn_units=2)
+    state = importlib.import_module("lib_controlnet.global_state")
+    names = state.get_all_controlnet_names()
+    assert names[0] == "None" and all(" [" in n for n in names[1:])  # Forge lists "stem [hash]"
+    cn = harness.script_of(runner, "ControlNet")
+    image = noise_image()
+    good = {"enabled": True, "module": "None", "model": names[1], "image": np.asarray(image)}
+    args = harness.default_args(runner)
+    args[cn.args_from] = good
+    harness.run_generation(runner, args, init_images=[image], seed=1, steps=2)
+    assert [r["unit"].model for r in harness.controlnet_log()] == [names[1]]
+    # A1111's spelling: the lowercase preprocessor and the bare model stem are both unknown to Forge
+    for bad in ({**good, "module": "none"}, {**good, "model": names[1].split(" [")[0]}):
+        errors.reported.clear()
+        args[cn.args_from] = bad
+        harness.run_generation(runner, args, init_images=[image], seed=1, steps=2)
+        assert len(harness.controlnet_log()) == 1 and errors.reported
+
+
+def test_extension_list_and_disabled_extensions():
+    from modules import extensions
+
+    assert [e.name for e in extensions.active()] == ["sd-webui-controlnet"]
+    assert any(d.path.endswith("controlnet.py") for d in scripts.scripts_data)
+    harness.reset_webui(disabled_extensions=["sd-webui-controlnet"])
+    assert [e.enabled for e in extensions.extensions] == [False] and extensions.active() == []
+    assert not any("sd-webui-controlnet" in d.path for d in scripts.scripts_data)
+    harness.reset_webui()
+    shared.opts.data["disable_all_extensions"] = "all"
+    assert extensions.active() == []
+
+
+def test_total_progress_bar_is_sized_at_its_first_step_and_fills_up():
+    runner = harness.make_runner(False, [Probe])
+    harness.run_generation(runner, prompt="x", steps=4, n_iter=3, width=64, height=64)
+    assert shared.total_tqdm.finished[-1] == (12, 12)  # job_count 3 x 4 sampling steps, all done

@@ -29,6 +29,8 @@ CMD_DEFAULTS: dict[str, object] = {
     "data_dir": None,
     "controlnet_dir": None,
     "controlnet_tracemalloc": False,
+    "disable_all_extensions": False,
+    "disable_extra_extensions": False,
 }
 
 parser = argparse.ArgumentParser(add_help=False)

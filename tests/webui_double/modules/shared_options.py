@@ -105,6 +105,7 @@ _DEFAULTS: dict[tuple[str, str], dict[str, object]] = {
         "do_not_show_images": False,
         "samplers_in_dropdown": True,
         "disabled_extensions": [],
+        "disable_all_extensions": "none",
     },
     ("ui_alternatives", "Live previews"): {
         "live_previews_enable": True,

@@ -64,6 +64,14 @@ def control_mode_from_value(value: str | int | ControlMode) -> ControlMode:
     return value
 
 
+def visualize_inpaint_mask(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 3 and img.shape[2] == 4:
+        result = img.copy()
+        result[:, :, 3] = 255 - result[:, :, 3] // 2
+        return np.ascontiguousarray(result)
+    return img
+
+
 def pixel_perfect_resolution(image: np.ndarray, target_H: int, target_W: int, resize_mode: ResizeMode) -> int:
     raw_h, raw_w, _ = image.shape
     k0, k1 = float(target_H) / float(raw_h), float(target_W) / float(raw_w)

@@ -28,6 +28,7 @@ from .masks import (
 )
 from .settings import FIX_MODES, HandRefineSettings
 
+TOO_SMALL = "smaller than"  # start of the skip reason of hands under the minimum size
 SMALL_HAND_PX = 60  # HandRefiner's documented lower limit for its SD1.5 model
 NATIVE_RESOLUTION = {"sd1": 512, "sd2": 768, "sdxl": 1024}
 
@@ -100,6 +101,16 @@ def build_plan(
     return plan
 
 
+def describe_skipped(skipped: list[dict]) -> str:
+    """"2 too small, 1 not a hand" for a plan's skipped list: counted by reason, its details dropped."""
+    counts: dict[str, int] = {}
+    for s in skipped:
+        reason = s["reason"].split(" (")[0]
+        reason = TOO_SMALL if reason.startswith(TOO_SMALL) else reason
+        counts[reason] = counts.get(reason, 0) + 1
+    return ", ".join(f"{n} {reason}" for reason, n in counts.items())
+
+
 def plan_from_hands(
     found: list[Hand],
     image_size: tuple[int, int],
@@ -116,7 +127,7 @@ def plan_from_hands(
     only_wrong = settings.fix_mode == FIX_MODES[1]
     for item in [*found, *boxes]:
         if settings.min_hand_size and item.extent < settings.min_hand_size:
-            skipped.append({"bbox": list(item.bbox), "reason": f"smaller than {settings.min_hand_size} px",
+            skipped.append({"bbox": list(item.bbox), "reason": f"{TOO_SMALL} {settings.min_hand_size} px",
                             "score": round(float(item.score), 3)})
         elif (only_wrong and isinstance(item, Hand)
               and (quality := hand_quality(item)) >= settings.look_wrong_threshold):

@@ -85,20 +85,6 @@ def test_knob_lookup():
         knob("nope")
 
 
-def test_extra_pass_was_a_bool_and_old_values_still_read():
-    """The slot and infotext key stayed when the bool became off/auto/thorough: True/False -> auto/off."""
-    assert HandRefineSettings().extra_detection_pass == "auto"
-    assert HandRefineSettings(extra_detection_pass=True).extra_detection_pass == "auto"
-    assert HandRefineSettings.from_dict({"extra_detection_pass": False}).extra_detection_pass == "off"
-    assert HandRefineSettings.from_infotext("extra=1").extra_detection_pass == "auto"
-    assert HandRefineSettings.from_infotext("extra=0").extra_detection_pass == "off"
-    positional = HandRefineSettings().to_args()
-    positional[field_names().index("extra_detection_pass")] = False  # an old API call, positional
-    assert HandRefineSettings.from_any(positional).extra_detection_pass == "off"
-    thorough = HandRefineSettings().replace(extra_detection_pass="thorough")
-    assert HandRefineSettings.from_infotext(thorough.to_infotext(), enabled=False) == thorough
-
-
 def test_readme_settings_table_names_every_setting():
     from .conftest import ROOT
 
@@ -133,3 +119,17 @@ def test_detector_settings_come_last_and_round_trip():
     assert not defaults.replace(hand_detector=HAND_DETECTORS[2]).uses_mediapipe_pass
     with pytest.raises(SettingsError, match="hand_detector must be one of"):
         defaults.replace(hand_detector="YOLO")
+
+
+def test_extra_pass_was_a_bool_and_old_values_still_read():
+    """The slot and infotext key stayed when the bool became off/auto/thorough: True/False -> auto/off."""
+    assert HandRefineSettings().extra_detection_pass == "auto"
+    assert HandRefineSettings(extra_detection_pass=True).extra_detection_pass == "auto"
+    assert HandRefineSettings.from_dict({"extra_detection_pass": False}).extra_detection_pass == "off"
+    assert HandRefineSettings.from_infotext("extra=1").extra_detection_pass == "auto"
+    assert HandRefineSettings.from_infotext("extra=0").extra_detection_pass == "off"
+    positional = HandRefineSettings().to_args()
+    positional[field_names().index("extra_detection_pass")] = False  # an old API call, positional
+    assert HandRefineSettings.from_any(positional).extra_detection_pass == "off"
+    thorough = HandRefineSettings().replace(extra_detection_pass="thorough")
+    assert HandRefineSettings.from_infotext(thorough.to_infotext(), enabled=False) == thorough

@@ -27,9 +27,10 @@ from ..fixcheck import (
     score_hand,
     whole_image_pass,
 )
+from ..handcheck import detect_in_box
 from ..imageio import to_rgb_array
 from ..overlay import annotate, draw_overlay
-from ..plan import Plan, build_plan, plan_from_hands
+from ..plan import Plan, build_plan, describe_skipped, plan_from_hands
 from ..schedule import ExpansionSchedule
 from ..settings import KEEP_FIX_CHOICES, HandRefineSettings
 from . import environment
@@ -200,23 +201,24 @@ def _hands_touching(plan: Plan, user_mask: Image.Image, settings: HandRefineSett
 
 def _hand_in_mask(rgb: np.ndarray, user_mask: Image.Image, detector: HandDetector, settings: HandRefineSettings,
                   kind: str) -> Plan | None:
-    """The user masked a hand that detection missed: look again inside the mask, zoomed and at a low confidence;
-    if still nothing, repaint the masked area box-only (no landmarks, no ControlNet). None without a mask."""
+    """The user masked a hand that detection missed: look again inside the mask, zoomed and at a lower confidence
+    (every find passes the hand check); if still nothing, repaint the masked area box-only (no landmarks, no
+    ControlNet). None for an empty mask."""
     mask = np.asarray(user_mask.convert("L").resize((rgb.shape[1], rgb.shape[0]))) > 127
     ys, xs = np.nonzero(mask)
     if xs.size == 0:
         return None
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     size = (rgb.shape[1], rgb.shape[0])
-    hand = detector.fit_in_box(rgb, box)
-    if hand is not None:
-        return plan_from_hands([hand], size, settings, kind)
+    hands = detect_in_box(rgb, box, detector)
+    if hands:
+        return plan_from_hands(hands, size, settings, kind)
     return plan_from_hands([], size, settings, kind, boxes=[BoxHand(box, 0.0, USER_MASK_SOURCE)])
 
 
 def _describe(plan: Plan, fixed: int, model: str | None) -> str:
     found = len(plan.hands) + len(plan.boxes)
-    skipped = f", {len(plan.skipped)} skipped ({'; '.join(s['reason'] for s in plan.skipped)})" if plan.skipped else ""
+    skipped = f", skipped: {describe_skipped(plan.skipped)}" if plan.skipped else ""
     if not found:
         return "no hands to fix" + skipped if plan.skipped else "no hands found"
     if not plan.regions:

@@ -132,7 +132,7 @@ def test_only_hands_that_look_wrong(webui, monkeypatch, clean):
     processed = _run(runner_for(True), clean, fix_mode="hands that look wrong", look_wrong_threshold=0.6)
     assert calls == []  # a clean photo's hand looks right: no pass at all
     assert not changed(processed.images[0], clean).any()
-    assert "no hands to fix, 1 skipped (looks right (quality 0.9" in processed.infotexts[0]
+    assert "no hands to fix, skipped: 1 looks right" in processed.infotexts[0]
     processed = _run(runner_for(True), clean, fix_mode="every hand")
     assert len(calls) == 1
 

@@ -199,10 +199,11 @@ def test_users_own_controlnet_unit_keeps_working_across_batches():
                              "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST,
                                                       **ALWAYS}]}},
     })
-    # the user's unit is hooked for the main pass; ours restores it, then hooks it again for the second batch
+    # the user's unit is hooked for each batch's main pass, and HandRefine ran after each. With random weights the
+    # main pass (random VAE included) leaves no hand for our nested pass; the double tests our pass in between.
     infos = json.loads(result["info"])["infotexts"]
-    assert len(infos) >= 2 and all("1/1 region(s) fixed" in t for t in infos[-2:])
-    assert "ControlNet 0: " in infos[-1], "the user's unit is not in the generation info: it did not run"
+    assert len(infos) >= 2 and all("HandRefine result: " in t for t in infos[-2:])
+    assert all("ControlNet 0: " in t for t in infos[-2:]), "the user's unit did not run in every batch"
     # it really ran: ControlNet returned its detected map (images without an infotext come after the generated ones)
     extra = result["images"][len(infos):]
     assert len(extra) == 1, f"expected the user's unit's detected map, got {len(extra)} extra image(s)"

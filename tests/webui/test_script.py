@@ -58,6 +58,26 @@ def _plan_for(image: Image.Image, settings: HandRefineSettings | None = None):
     return build_plan(np.asarray(image), settings or HandRefineSettings(), get_detector(MODEL))
 
 
+def test_fix_hands_only_skips_the_outer_vae_encode(webui, monkeypatch):
+    """The outer img2img is never sampled: only the nested pass's crop goes through the VAE encoder, and the
+    WebUI's encode function is back in place afterwards."""
+    from modules import processing, shared
+
+    real_encode = processing.images_tensor_to_samples
+    model = shared.sd_model
+    encoded: list[tuple[int, int]] = []
+    first_stage = model.encode_first_stage
+    monkeypatch.setattr(model, "encode_first_stage", lambda x: encoded.append(tuple(x.shape[-2:])) or first_stage(x))
+    runner = runner_for(True)
+    image = hand_image()
+    processed = harness.run_generation(runner, args_always(runner), prompt="a man", init_images=[image], seed=5,
+                                       steps=4, width=512, height=512)
+    region = _plan_for(image).regions[0]
+    assert changed(processed.images[0], image).any()
+    assert encoded == [(region.size[1], region.size[0])]
+    assert processing.images_tensor_to_samples is real_encode
+
+
 def test_img2img_fix_hands_only(webui):
     runner = runner_for(True)
     image = hand_image()

@@ -124,9 +124,11 @@ def test_xyz_plot_over_control_weight_returns_the_grid():
     assert "[HandRefine] Control weight" in axis_labels and "[HandRefine] Sequential mask expansion" in axis_labels
     x_type = axis_labels.index("[HandRefine] Control weight")
     image = Image.open(HANDS_DIR / "d02_sd_malformed_2.jpg").convert("RGB")
-    # the script's own defaults, whatever their number (Forge Neo's X/Y/Z has one argument more than A1111's)
-    xyz_args = [arg.get("value") for arg in xyz["args"]]
-    xyz_args[0], xyz_args[1] = x_type, "0.4, 0.8"
+    xyz_args = [x_type, "0.4, 0.8", [], 0, "", [], 0, "", [], True, False, False, False, False, False, False, 0, False]
+    # Forge Neo's X/Y/Z has one more argument (row count) before the margin size: take its default
+    extra = len(xyz["args"]) - len(xyz_args)
+    if extra > 0:
+        xyz_args[16:16] = [arg.get("value") for arg in xyz["args"][16:16 + extra]]
     result = call("/sdapi/v1/img2img", {
         "init_images": [b64(image)], "prompt": "a hand", "seed": 5, "steps": 2,
         "script_name": "x/y/z plot", "script_args": xyz_args,

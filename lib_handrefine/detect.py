@@ -74,8 +74,8 @@ class HandDetector:
             with contextlib.ExitStack() as stack:
                 for _ in range(max(1, workers)):
                     stack.enter_context(self._borrow(confidence, max_hands))
-                # the low-detection whole-image pass of grayscale / noisy / dark images and of images where the
-                # first pass found nothing (one pass per image: one instance)
+                # the low-detection whole-image pass of images where the first pass found nothing (one pass per
+                # image: one instance)
                 stack.enter_context(self._borrow(LOW_DETECTION, max_hands, confidence))
         except DetectorError:
             self.close()

@@ -46,10 +46,9 @@ def test_sixteen_people_in_2048_px(detector):
 @pytest.mark.parametrize(("image", "family"), [
     ("b04_hagrid_four_b.jpg", "gray"), ("d03_sd_malformed_3.jpg", "gray"), ("c06_photo_man_hands_waist.png", "gray"),
     ("b03_hagrid_four_a.jpg", "noise"), ("c01_photo_fullbody_stretch.jpg", "noise"), ("b11_hagrid_rock_c.jpg", "grain"),
-    # the check's zoomed-out turned crops stand in for the closer one (gray); the low-threshold whole-image pass
-    # (blur); the check's re-fit of a low-threshold hand fitted beside the hand (contrast)
-    ("b09_hagrid_rock_a.jpg", "gray"), ("b06_hagrid_none_wig.jpg", "blur"),
-    ("c01_photo_fullbody_stretch.jpg", "contrast"),
+    # found only since the check's zoomed-out turned crops stand in for a closer crop that finds nothing (gray), and
+    # since the low-threshold whole-image pass proposes the hand (grain)
+    ("b09_hagrid_rock_a.jpg", "gray"), ("b05_hagrid_four_landscape.jpg", "grain"),
 ])
 def test_grayscale_and_noisy_copies(detector, image, family):
     s = sample(image, family)

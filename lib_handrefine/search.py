@@ -5,7 +5,9 @@ Extra passes ("auto"): the whole-image pass sees hands down to ~1/10 of the imag
 near that floor, or none at all on a large image, smaller hands may hide: tiles are sized so that a hand 0.7x the
 smallest found (or 1/20 of the image when none was found) fills 12 % of a tile, and refined once more if the tiles
 again find hands at their own floor. Around each small hand found, one window looks for its neighbour (the other
-hand of a person is usually near). "thorough" searches at the scale of the smallest fixable hand everywhere.
+hand of a person is usually near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
+hand too big for the palm detector; where one small hand was found on a large picture, a full-resolution pass looks
+for the person's other hand. "thorough" searches at the scale of the smallest fixable hand everywhere.
 The cost grows with the number of tiles, not with the pixels.
 """
 

@@ -166,10 +166,16 @@ class HandDetector:
 
         h, w = rgb.shape[:2]
         x0, y0, x1, y1 = clip_box(look.box, (w, h))
-        cw, ch = x1 - x0, y1 - y0
-        if min(cw, ch) < 8:
+        if min(x1 - x0, y1 - y0) < 8:
             return []
         crop = rgb[y0:y1, x0:x1]
+        if look.pad and (x0, y0, x1, y1) != tuple(look.box):
+            # keep the window's zoom and centre: the part outside the image becomes a neutral gray border
+            bx0, by0, bx1, by1 = look.box
+            crop = cv2.copyMakeBorder(crop, y0 - by0, by1 - y1, x0 - bx0, bx1 - x1, cv2.BORDER_CONSTANT,
+                                      value=(128, 128, 128))
+            x0, y0, x1, y1 = look.box
+        cw, ch = x1 - x0, y1 - y0
         long_side = max(cw, ch)
         scale = look.max_side / long_side if long_side > look.max_side else max(1.0, look.min_side / long_side)
         if scale != 1.0:

@@ -68,7 +68,7 @@ def disagreement(a: Hand, b: Hand) -> float:
     return float(dist.mean() / max(a.palm_px, 1.0))
 
 
-WHOLE_IMAGE_SOURCES = ("full", "low")  # passes over the same whole-image input: one look, not two
+WHOLE_IMAGE_SOURCES = ("full", "low", "wide")  # whole-image passes (also zoomed out): one look, not two
 
 
 def _independent(a: Hand, b: Hand) -> bool:

@@ -65,6 +65,7 @@ class Look:
     min_side: int = 256  # smaller windows are enlarged to this, so the landmark model reads a steady scale
     mirror: bool = False  # pass the window mirrored (the hand check's second opinion); results are mapped back
     turns: int = 0  # pass the window turned by this many quarter turns counter-clockwise (after mirroring); mapped back
+    pad: bool = False  # a window reaching past the image is filled with neutral gray there instead of clipped
 
 
 @dataclass(frozen=True)

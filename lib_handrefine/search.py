@@ -5,7 +5,9 @@ Extra passes ("auto"): the whole-image pass sees hands down to ~1/10 of the imag
 near that floor, or none at all on a large image, smaller hands may hide: tiles are sized so that a hand 0.7x the
 smallest found (or 1/20 of the image when none was found) fills 12 % of a tile, and refined once more if the tiles
 again find hands at their own floor. Around each small hand found, one window looks for its neighbour (the other
-hand of a person is usually near). "thorough" searches at the scale of the smallest fixable hand everywhere.
+hand of a person is usually near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
+hand too big for the palm detector; where one small hand was found on a large picture, a full-resolution pass looks
+for the person's other hand. "thorough" searches at the scale of the smallest fixable hand everywhere.
 The cost grows with the number of tiles, not with the pixels.
 """
 
@@ -41,6 +43,11 @@ SHRINK = 0.7  # hands of one picture vary: look for hands down to 0.7x the small
 MAX_TILES = {"auto": 36, "thorough": 81}
 MAX_NEAR = 8
 ROUNDS = 2
+FULL_RES_SIDE = 1024  # the full-resolution pass of a picture with one small hand
+LONE_HAND_SHARE = 0.12  # "small": under this share of the long side (a person seen whole; measured: up to 0.2 the
+# pass runs on 3x as many pictures and raises the median time, for no more hands)
+LOW_SOURCES = ("low", "wide")  # whole-image passes at the low palm threshold
+WIDE_PAD = 0.5  # the zoomed-out pass: the image on a gray canvas this share of its long side wider on every side
 
 
 @dataclass
@@ -90,6 +97,12 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     if appearance.noisy and mode != "off":  # the blur against noise can hide a hand: look at the untouched copy too
         hands += [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands)]
         done.append(done[0])
+    if mode != "off" and max(w, h) > ANALYSIS_SIDE and _lone_small_hand(hands, max(w, h)):
+        # one small hand on a large picture (a person seen whole): the other hand may be too faint at 512 px and
+        # found at full resolution (measured: c01's second hand in the high-contrast and JPEG copies)
+        big = Look((0, 0, w, h), "full", FULL_RES_SIDE, cut_at_edges=False, min_side=0)
+        hands += detector.look(rgb, big, confidence, max_hands, appearance)
+        done.append(big)
     if mode != "off" and not hands and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
         # where the whole-image pass found nothing, the palm detector often still ranks a hand above 0.1 (grain,
         # noise, blur, high contrast): a pass with that palm threshold and the user's landmark presence finds it; its
@@ -99,6 +112,9 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
         hands += [_scaled(hd, fx, fy) for hd in detector.look(small, low, LOW_DETECTION, max_hands, appearance,
                                                                presence=confidence)]
         done.append(Look((0, 0, w, h), "low", ANALYSIS_SIDE, False))
+        if not hands:  # a close-up hand too big for the palm detector: zoomed out it is well sized
+            hands += _zoomed_out(detector, small, (fx, fy), confidence, max_hands, appearance)
+            done.append(Look((0, 0, w, h), "wide", ANALYSIS_SIDE, False))
     if mode != "off":
         floor = FULL_PASS_SHARE * max(w, h)
         for round_ in range(ROUNDS):
@@ -125,8 +141,9 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
     small = [hd for hd in hands if hd.extent < SMALL_FACTOR * floor * (2 if long_side > LARGE_IMAGE else 1)]
     if small or len(hands) >= CROWD:
         target = SHRINK * min(extents)
-    elif first and all(hd.source == "low" for hd in hands) and (long_side > TILE_MIN_LONG_SIDE or appearance.adjusted):
-        # (a low-threshold find alone is no evidence that the image holds no smaller hands)
+    elif first and all(hd.source in LOW_SOURCES for hd in hands) and (long_side > TILE_MIN_LONG_SIDE
+                                                                       or appearance.adjusted):
+        # (a low-threshold or zoomed-out find alone is no evidence that the image holds no smaller hands)
         target = long_side / 20
     else:
         target = 0.0
@@ -154,6 +171,23 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
             looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
     return looks
+
+
+def _lone_small_hand(hands: list[Hand], long_side: int) -> bool:
+    """One hand found, and a small one: a person seen whole, whose other hand may be just too faint at 512 px."""
+    groups = group_hands(hands)
+    return len(groups) == 1 and groups[0][0].extent < LONE_HAND_SHARE * long_side
+
+
+def _zoomed_out(detector: HandDetector, small: np.ndarray, scale: tuple[float, float], confidence: float,
+                max_hands: int, appearance: Appearance) -> list[Hand]:
+    """Hands on the whole image shrunk onto a larger gray canvas: a close-up hand that fills most of the frame is
+    too big for the palm detector (above ~50 % of the side it is missed); zoomed out it is well sized."""
+    h, w = small.shape[:2]
+    pad = round(WIDE_PAD * max(w, h))
+    look = Look((-pad, -pad, w + pad, h + pad), "wide", ANALYSIS_SIDE, cut_at_edges=False, min_side=0, pad=True)
+    return [_scaled(hd, *scale) for hd in detector.look(small, look, LOW_DETECTION, max_hands, appearance,
+                                                         presence=confidence)]
 
 
 def shrink(rgb: np.ndarray, max_side: int) -> np.ndarray:

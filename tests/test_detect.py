@@ -200,3 +200,20 @@ def test_detector_is_warmed_up_with_the_settings_it_will_use(model_path):
         assert created == []
     finally:
         d.close()
+
+
+def test_a_padded_look_keeps_zoom_and_maps_back(detector):
+    """A window reaching past the image is filled with gray, not clipped: the pass sees another input (the hand
+    smaller, off-centre) and the landmarks come back in the image's pixels."""
+    from lib_handrefine.hands import Look
+
+    rgb = load_image(HANDS_DIR / "a06_photo_hand_freihand1_224.jpg")
+    h, w = rgb.shape[:2]
+    whole = detector.look(rgb, Look((0, 0, w, h), "full", 512, cut_at_edges=False, min_side=0), 0.5, 2)
+    pad = max(w, h) // 2  # only to the left and above: a mapping that forgot the offset would move the hand
+    padded = Look((-pad, -pad, w, h), "wide", 512, cut_at_edges=False, min_side=0, pad=True)
+    wide = detector.look(rgb, padded, 0.5, 2)
+    assert len(whole) == len(wide) == 1
+    moved = np.linalg.norm(wide[0].landmarks[:, :2] - whole[0].landmarks[:, :2], axis=1)
+    assert moved.mean() < 0.2 * whole[0].palm_px
+    assert moved.max() > 0.5  # not the clipped window (that is the whole image again: the same landmarks)

@@ -49,6 +49,10 @@ def test_sixteen_people_in_2048_px(detector):
     # found only since the check's zoomed-out turned crops stand in for a closer crop that finds nothing (gray), and
     # since the low-threshold whole-image pass proposes the hand (grain)
     ("b09_hagrid_rock_a.jpg", "gray"), ("b05_hagrid_four_landscape.jpg", "grain"),
+    # found only since the zoomed-out whole-image pass (grain), and the full-resolution pass of a picture with one
+    # small hand (high contrast, JPEG quality 20: the person's second hand)
+    ("b06_hagrid_none_wig.jpg", "grain"), ("c01_photo_fullbody_stretch.jpg", "contrast"),
+    ("c01_photo_fullbody_stretch.jpg", "jpeg20"),
 ])
 def test_grayscale_and_noisy_copies(detector, image, family):
     s = sample(image, family)
@@ -64,7 +68,8 @@ def test_grayscale_and_noisy_copies(detector, image, family):
 @pytest.mark.parametrize("family", ["gray", "grain"])
 @pytest.mark.parametrize("image", sorted(n for n in REF if n.startswith("f")))
 def test_no_box_on_grayscale_and_grainy_copies_without_hands(detector, image, family):
-    """Weak images get the low-threshold pass, tiles and a laxer check: still no box where there is no hand."""
+    """Weak images get the low-threshold and zoomed-out passes, tiles and a laxer check: still no box where there is
+    no hand."""
     assert detector.detect(sample(image, family).rgb).hands == []
 
 
@@ -97,3 +102,19 @@ def test_boxes_the_check_refuses_are_reported_in_the_plan(detector, mode):
     refused = [k for k in plan.skipped if not k["reason"].startswith("smaller than")]
     assert refused and all(set(k) == {"bbox", "reason", "score"} and 0 <= k["score"] <= 1 for k in refused)
     assert plan.summary()["skipped"] == plan.skipped
+
+
+def test_the_passes_that_find_them(detector):
+    """The zoomed-out pass runs where no whole-image pass found anything; the full-resolution pass where one small
+    hand was found on a large picture, and not where the hand fills the picture."""
+    from lib_handrefine.search import search
+
+    looks = [lk.source for lk in search(detector, sample("b06_hagrid_none_wig.jpg", "grain").rgb, 0.5, 8, "auto").looks]
+    assert looks[:4] == ["full", "full", "low", "wide"]
+    c01 = sample("c01_photo_fullbody_stretch.jpg", "contrast").rgb
+    full_res = [lk for lk in search(detector, c01, 0.5, 8, "auto").looks if lk.max_side > 512]
+    assert [lk.source for lk in full_res] == ["full"]
+    assert score(sample("c01_photo_fullbody_stretch.jpg", "contrast"),
+                 [h.bbox for h in detector.detect(c01, extra_pass="off").hands]).found == 1
+    a03 = sample("a03_photo_thumb_up_1920.png", "contrast").rgb
+    assert all(lk.max_side <= 512 for lk in search(detector, a03, 0.5, 8, "auto").looks)

@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 
 from .onnx_header import OnnxFormatError, pin_input_shape, read_header
+from .settings import BOX_CONFIDENCE
 
 DEFAULT_INPUT_SIZE = 640  # Ultralytics' default training size
 LETTERBOX_FILL = 114  # Ultralytics' padding grey
-BOX_CONFIDENCE = 0.3  # the recommended model's best-F1 threshold is 0.264 (its model card); a little stricter
 NMS_IOU = 0.7  # Ultralytics' and dghs-imgutils' default
 MIN_BOX_PX = 8  # boxes smaller than this (image px) are noise
 

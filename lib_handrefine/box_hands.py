@@ -75,7 +75,7 @@ def find_hands(rgb: np.ndarray, settings: HandRefineSettings, detector: HandDete
         if box_detector is None:
             raise ValueError("the anime detector is selected but no box detector was given")
         start = time.perf_counter()
-        found = box_detector.detect(rgb)
+        found = box_detector.detect(rgb, settings.detector_confidence)
         ms["box_detect"] = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         for detection in found:

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="mediapipe (default), both (MediaPipe + anime detector) or anime")
     ins.add_argument("--detector-model", help="YOLOv8-style ONNX hand detector (default: the recommended one, "
                      "downloaded once into the models dir)")
+    ins.add_argument("--detector-confidence", type=float, default=None,
+                     help="minimum box score of the anime detector (0.3)")
     ins.add_argument("--model-kind", choices=("sd1", "sd2", "sdxl"), default="sd1",
                      help="native size for the predicted inpaint crops (512 / 768 / 1024)")
     ins.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
@@ -72,6 +74,7 @@ def settings_from_args(args: argparse.Namespace) -> HandRefineSettings:
         "extra_detection_pass": "off" if args.no_extra_pass else args.extra_pass,
         "hand_detector": DETECTOR_CHOICES.get(args.detector),
         "detector_model": args.detector_model,
+        "detector_confidence": args.detector_confidence,
     }
     return HandRefineSettings().replace(**{k: v for k, v in changes.items() if v is not None})
 

@@ -33,7 +33,8 @@ TILE_EDGE_PX = 2  # a hand touching an inner window edge is cut off; a neighbour
 T = TypeVar("T")
 R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
-POOL_KEYS = 3  # landmarker settings (confidence, hands) kept warm at once: the user's, the extra passes', the check's
+POOL_KEYS = 4  # landmarker settings kept warm: the user's, the extra passes', the check's, the low-detection pass's
+LOW_DETECTION = 0.1  # palm detector threshold of the low-detection whole-image pass (search.py); presence stays
 # Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
 # tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
 # (the box model already said "hand"), and the fit must sit in the box and fill a good part of it.
@@ -57,13 +58,14 @@ class DetectorError(RuntimeError):
 
 
 class HandDetector:
-    """MediaPipe HandLandmarker wrapper; landmarker instances are pooled per (confidence, max hands)."""
+    """MediaPipe HandLandmarker wrapper; landmarker instances are pooled per (detection confidence, presence
+    confidence, max hands)."""
 
     def __init__(self, model_path: str | Path, workers: int = 2, confidence: float = 0.5, max_hands: int = 8) -> None:
         self.model_path = Path(model_path)
         self._model = self.model_path.read_bytes()
         self._lock = threading.Lock()
-        self._idle: dict[tuple[float, int], list] = {}
+        self._idle: dict[tuple[float, float, int], list] = {}
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
         try:
@@ -72,12 +74,15 @@ class HandDetector:
             with contextlib.ExitStack() as stack:
                 for _ in range(max(1, workers)):
                     stack.enter_context(self._borrow(confidence, max_hands))
+                # the low-detection whole-image pass of images where the first pass found nothing (one pass per
+                # image: one instance)
+                stack.enter_context(self._borrow(LOW_DETECTION, max_hands, confidence))
         except DetectorError:
             self.close()
             raise
 
     # ----- landmarker pool -----
-    def _create(self, confidence: float, max_hands: int):
+    def _create(self, confidence: float, presence: float, max_hands: int):
         try:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as exc:
@@ -87,8 +92,8 @@ class HandDetector:
             running_mode=vision.RunningMode.IMAGE,
             num_hands=max_hands,
             min_hand_detection_confidence=confidence,
-            min_hand_presence_confidence=confidence,
-            min_tracking_confidence=confidence,
+            min_hand_presence_confidence=presence,
+            min_tracking_confidence=presence,
         )
         try:
             return vision.HandLandmarker.create_from_options(options)
@@ -96,7 +101,7 @@ class HandDetector:
             raise DetectorError(f"cannot load hand model {self.model_path}: {exc}") from exc
 
     class _Borrowed:
-        def __init__(self, owner: HandDetector, key: tuple[float, int]) -> None:
+        def __init__(self, owner: HandDetector, key: tuple[float, float, int]) -> None:
             self.owner, self.key, self.landmarker = owner, key, None
 
         def __enter__(self):
@@ -121,8 +126,11 @@ class HandDetector:
                     for lm in idle.pop(next(iter(idle))):
                         lm.close()
 
-    def _borrow(self, confidence: float, max_hands: int) -> HandDetector._Borrowed:
-        return HandDetector._Borrowed(self, (round(float(confidence), 4), int(max_hands)))
+    def _borrow(self, confidence: float, max_hands: int, presence: float | None = None) -> HandDetector._Borrowed:
+        """A landmarker whose palm detector keeps boxes from `confidence` and whose landmark model keeps hands from
+        `presence` (default: the same)."""
+        presence = confidence if presence is None else presence
+        return HandDetector._Borrowed(self, (round(float(confidence), 4), round(float(presence), 4), int(max_hands)))
 
     def close(self) -> None:
         """Release every landmarker now (mediapipe 0.10.31+ prints a traceback from __del__ at exit otherwise)."""
@@ -150,9 +158,10 @@ class HandDetector:
         return find_hands(self, rgb, confidence, max_hands, extra_pass_mode(extra_pass))
 
     def look(self, rgb: np.ndarray, look: Look, confidence: float, max_hands: int,
-             appearance: Appearance | None = None) -> list[Hand]:
+             appearance: Appearance | None = None, presence: float | None = None) -> list[Hand]:
         """Hands in one window of the image, in image coordinates. The window is clipped to the image, scaled to at
-        most `look.max_side` (smaller than `look.min_side`: enlarged) and prepared for the image's appearance."""
+        most `look.max_side` (smaller than `look.min_side`: enlarged) and prepared for the image's appearance.
+        confidence: the palm detector's threshold; presence: the landmark model's (default: confidence)."""
         import mediapipe as mp
 
         h, w = rgb.shape[:2]
@@ -170,8 +179,10 @@ class HandDetector:
             crop = prepare(crop, appearance)
         if look.mirror:
             crop = crop[:, ::-1]
+        if look.turns % 4:
+            crop = np.rot90(crop, look.turns % 4)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(crop))
-        with self._borrow(confidence, max_hands) as landmarker:
+        with self._borrow(confidence, max_hands, presence) as landmarker:
             result = landmarker.detect(image)
         hands = []
         for lms, world, handed in zip(result.hand_landmarks, result.hand_world_landmarks, result.handedness):
@@ -179,6 +190,9 @@ class HandDetector:
             wpts = np.array([[p.x, p.y, p.z] for p in world], dtype=np.float32)
             category = handed[0]
             label = category.category_name or category.display_name
+            for _ in range(look.turns % 4):  # undo one counter-clockwise quarter turn (normalised coordinates)
+                pts[:, 0], pts[:, 1] = 1.0 - pts[:, 1], pts[:, 0].copy()
+                wpts[:, 0], wpts[:, 1] = -wpts[:, 1], wpts[:, 0].copy()
             if look.mirror:  # back to the unmirrored window: x flips, and so does the hand's side
                 pts[:, 0] = 1.0 - pts[:, 0]
                 wpts[:, 0] = -wpts[:, 0]
@@ -186,7 +200,7 @@ class HandDetector:
             # normalised -> this pass's pixels -> image pixels; MediaPipe's z is on the scale of x (the pass width)
             pts[:, 0] = pts[:, 0] * cw + x0
             pts[:, 1] = pts[:, 1] * ch + y0
-            pts[:, 2] = pts[:, 2] * cw
+            pts[:, 2] = pts[:, 2] * (ch if look.turns % 2 else cw)
             hand = Hand(pts, wpts, label, float(category.score), look.source)
             if not (look.cut_at_edges and _touches_inner_edge(hand.bbox, (x0, y0, x1, y1), w, h)):
                 hands.append(hand)

@@ -35,8 +35,11 @@ if TYPE_CHECKING:
 
 REDETECT_SHARE = 0.3  # the candidate fills this share of the re-centred crop (the palm detector's sweet spot)
 REDETECT_SIDE = 256
-WIDE_SHARE = 0.5  # the wider crop for images whose texture fools the detector (measured: r5)
-WIDE_AGREE = 0.3
+CLOSE_SHARE = 0.5  # the closer crop for images whose texture fools the detector (measured: r5)
+CLOSE_AGREE = 0.3
+ZOOMED_OUT_SHARE = 0.2  # stand-ins for a closer crop that finds nothing: the hand fills a fifth of the crop,
+TURNS = (0, 1, 3)  # upright and turned a quarter either way,
+TURNED_AGREE = 0.2  # and each must agree this well
 AGREE = 0.15  # mean landmark distance / palm length under which two passes show the same hand
 MIRROR_AGREE = 0.45  # the same for the mirrored pass (real hands: often 0.2-0.45; lucky textures: not found)
 TRUSTED_ANATOMY = 0.2  # a whole-image detection with at least this plausibility needs no second pass,
@@ -52,6 +55,7 @@ class Verdict:
     score: float  # hand score 0..1
     reason: str  # why it was refused; empty when accepted
     passes: int = 0  # landmark passes the check ran
+    hand: Hand | None = None  # the hand re-fitted by the check, to report instead of the candidate (None: as found)
 
     @property
     def accepted(self) -> bool:
@@ -64,14 +68,23 @@ def disagreement(a: Hand, b: Hand) -> float:
     return float(dist.mean() / max(a.palm_px, 1.0))
 
 
+WHOLE_IMAGE_SOURCES = ("full", "low")  # passes over the same whole-image input: one look, not two
+
+
+def _independent(a: Hand, b: Hand) -> bool:
+    """Whether two detections come from different looks (the whole-image passes at two thresholds see one input and
+    return the same landmarks for the same palm: no second opinion)."""
+    return a.source != b.source and not {a.source, b.source} <= set(WHOLE_IMAGE_SOURCES)
+
+
 def redetect(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: float = CHECK_CONFIDENCE,
-             appearance: Appearance | None = None, share: float = REDETECT_SHARE, mirror: bool = False
-             ) -> Hand | None:
+             appearance: Appearance | None = None, share: float = REDETECT_SHARE, mirror: bool = False,
+             turns: int = 0) -> Hand | None:
     """The hand in `box`, found again on a crop re-centred on it in which it fills `share` of the side, or None.
-    mirror: pass the crop mirrored (a real hand is found mirrored too; a lucky texture rarely). Landmarks are in
-    the image's coordinates."""
+    mirror: pass the crop mirrored (a real hand is found mirrored too; a lucky texture rarely); turns: pass it
+    turned by quarter turns. Landmarks are in the image's coordinates."""
     window = square_around(box, max(8, box_extent(box)) / share)
-    look = Look(window, "check", REDETECT_SIDE, cut_at_edges=False, mirror=mirror)
+    look = Look(window, "check", REDETECT_SIDE, cut_at_edges=False, mirror=mirror, turns=turns)
     hands = detector.look(rgb, look, confidence, 2, appearance)
     best = max(hands, key=lambda hd: box_overlap(hd.bbox, box)[0], default=None)
     return best if best is not None and box_overlap(best.bbox, box)[0] >= 0.3 else None
@@ -79,38 +92,79 @@ def redetect(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: floa
 
 def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,
           appearance: Appearance | None = None) -> Verdict:
-    """Verdict on the hand `group[0]` (the other members: the same box found by other looks)."""
+    """Verdict on the hand `group[0]` (the other members: the same box found by other looks). An accepted verdict
+    may carry a re-fitted hand (`Verdict.hand`) to report instead of `group[0]`."""
     hand = group[0]
     anatomy = plausibility(hand.world_landmarks)
     base = hand.score * (0.5 + 0.5 * anatomy)
     whole = hand.source == "full" and hand.score >= confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
-    if any(other.source != hand.source and disagreement(hand, other) < AGREE for other in group[1:]):
+    if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
         return Verdict(base, "")
+    verdict, refit = _second_looks(hand, rgb, detector, appearance, whole, base)
+    if refit is None:
+        return verdict
+    # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass or
+    # an unlucky window; measured: the re-fits then agree among themselves). The re-fitted hand gets the same looks.
+    again, _ = _second_looks(refit, rgb, detector, appearance, False, refit.score * (0.5 + 0.5 * anatomy))
+    passes = verdict.passes + again.passes
+    if again.accepted:
+        return Verdict(again.score, "", passes, refit)
+    return Verdict(verdict.score, verdict.reason, passes)
+
+
+def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,
+                  base: float) -> tuple[Verdict, Hand | None]:
+    """Skin, size and re-centred second looks; with the re-centred hand when that look found the hand elsewhere."""
     if not (appearance and appearance.monochrome) and skin_share(rgb, hand.landmarks) < MIN_SKIN:
-        return Verdict(base * 0.3, "no skin colour under the palm")
+        return Verdict(base * 0.3, "no skin colour under the palm"), None
     if hand.extent < MIN_CHECKED_PX:
-        return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify")
+        return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify"), None
     passes = 0
     off = 0.0
     # a re-centred second look, then (for a box only a zoomed pass saw) a mirrored one, and in a grainy, gray or
-    # dark image (where texture fools the detector more easily) a wider one: all must agree
+    # dark image (where texture fools the detector more easily) a closer one: all must agree. Where the closer one
+    # finds nothing, a zoomed-out crop, upright and turned a quarter both ways, may stand in for it (measured: real
+    # hands in grain and gray copies that the close crop misses are found there; skin-like texture is not).
     views = [(REDETECT_SHARE, False)] if whole else [(REDETECT_SHARE, False), (REDETECT_SHARE, True)]
     if not whole and appearance is not None and appearance.adjusted:
-        views.append((WIDE_SHARE, False))
+        views.append((CLOSE_SHARE, False))
     for share, mirror in views:
         again = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror)
         passes += 1
-        what = "mirrored re-centred crop" if mirror else "wider re-centred crop" if share != REDETECT_SHARE \
+        what = "mirrored re-centred crop" if mirror else "closer re-centred crop" if share != REDETECT_SHARE \
             else "re-centred crop"
+        if again is None and share == CLOSE_SHARE:
+            off, turned = _turned_looks(hand, rgb, detector, appearance, off)
+            passes += turned
+            if off is not None:
+                continue
+            return Verdict(base * 0.3, f"not found again on a {what} nor on zoomed-out turned crops", passes), None
         if again is None:
-            return Verdict(base * 0.3, f"not found again on a {what}", passes)
+            return Verdict(base * 0.3, f"not found again on a {what}", passes), None
         off = max(off, disagreement(hand, again))
-        if off >= (MIRROR_AGREE if mirror else WIDE_AGREE if share != REDETECT_SHARE else AGREE):
+        if off >= (MIRROR_AGREE if mirror else CLOSE_AGREE if share != REDETECT_SHARE else AGREE):
+            refit = again if passes == 1 and hand.source != "check" else None
             return Verdict(base * math.exp(-off / AGREE), f"landmarks moved by {off:.2f} palm lengths on a {what}",
-                           passes)
-    return Verdict(base * math.exp(-off / AGREE), "", passes)
+                           passes), refit
+    return Verdict(base * math.exp(-off / AGREE), "", passes), None
+
+
+def _turned_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None,
+                  off: float) -> tuple[float | None, int]:
+    """The worst landmark distance over the zoomed-out crops (upright, turned left, turned right), or None if one
+    of them does not find the hand or moves it by TURNED_AGREE or more; and the passes run."""
+    passes = 0
+    for turns in TURNS:
+        again = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, ZOOMED_OUT_SHARE, turns=turns)
+        passes += 1
+        if again is None:
+            return None, passes
+        off = max(off, disagreement(hand, again))
+        if off >= TURNED_AGREE:
+            return None, passes
+    return off, passes
 
 
 def detect_in_box(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: float = 0.3,
@@ -134,7 +188,7 @@ def detect_in_box(rgb: np.ndarray, box: Box, detector: HandDetector, confidence:
     for group in groups:
         verdict = check(group, rgb, detector, confidence, appearance)
         if verdict.accepted:
-            out.append(with_check(group[0], verdict.score))
+            out.append(with_check(verdict.hand or group[0], verdict.score))
     return out[:max_hands]
 
 

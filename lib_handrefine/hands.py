@@ -64,6 +64,7 @@ class Look:
     cut_at_edges: bool = True  # drop hands touching an inner window edge: a neighbouring window has them whole
     min_side: int = 256  # smaller windows are enlarged to this, so the landmark model reads a steady scale
     mirror: bool = False  # pass the window mirrored (the hand check's second opinion); results are mapped back
+    turns: int = 0  # pass the window turned by this many quarter turns counter-clockwise (after mirroring); mapped back
 
 
 @dataclass(frozen=True)

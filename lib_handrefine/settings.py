@@ -23,6 +23,7 @@ KEEP_FIX_CHOICES = ("if good", "always")
 FIX_MODES = ("every hand", "hands that look wrong")
 EXTRA_PASS_MODES = ("off", "auto", "thorough")  # see lib_handrefine.search
 HAND_DETECTORS = ("MediaPipe", "MediaPipe + anime detector", "anime detector")
+BOX_CONFIDENCE = 0.3  # the recommended anime model's best-F1 threshold is 0.264 (its model card); a little stricter
 SAME = ""  # empty string = "same as the image" for sampler / prompts
 SAME_SAMPLER = "Same as image"  # the sampler dropdown's label for SAME
 SAME_SAMPLER_LABELS = (SAME, SAME_SAMPLER, "Use same sampler")  # all read as SAME (the last is A1111's hires label)
@@ -149,6 +150,10 @@ class HandRefineSettings:
         "", "detmodel", "Detector model file",
         "A YOLOv8-style ONNX hand detector for the anime detector. Empty: the recommended model "
         "(deepghs anime_hand_detection v1.0 n), downloaded into models/handrefine/ on first use.")
+    detector_confidence: float = _knob(
+        BOX_CONFIDENCE, "detconf", "Anime detector confidence",
+        "Minimum box score of the anime detector. Lower finds more hands, and more boxes that are not hands.",
+        0.05, 1.0, 0.01, axis=True)
 
     @property
     def uses_mediapipe_pass(self) -> bool:

@@ -34,6 +34,21 @@ def test_inspect_lists_box_only_hands(tmp_path, capsys):
     assert report["settings"]["hand_detector"] == "MediaPipe + anime detector"
 
 
+def test_detector_confidence_drops_boxes_scored_below_it(tmp_path, capsys):
+    model = tmp_path / "sky.onnx"
+    model.write_bytes(export(FixedBoxes([(*letterbox_box(SKY, Image.open(PHOTO).size, 320), 0.7)]), 320))
+    boxes = {}
+    for confidence in ("0.6", "0.8"):
+        out = tmp_path / confidence
+        code = cli.main(["inspect", str(PHOTO), "--out", str(out), "--model", str(MODEL), "--detector", "anime",
+                         "--detector-model", str(model), "--detector-confidence", confidence, "--quiet"])
+        assert code == 0, capsys.readouterr().err
+        report = json.loads((out / "report.json").read_text())
+        assert report["settings"]["detector_confidence"] == float(confidence)
+        boxes[confidence] = report["images"][0]["boxes"]
+    assert len(boxes["0.6"]) == 1 and boxes["0.8"] == []  # the box scores 0.7
+
+
 def test_missing_detector_model_is_one_clear_line(tmp_path, capsys):
     code = cli.main(["inspect", str(PHOTO), "--out", str(tmp_path / "o"), "--model", str(MODEL), "--detector",
                      "anime", "--detector-model", str(tmp_path / "nope.onnx"), "--quiet"])

@@ -174,10 +174,10 @@ def test_pool_keeps_recent_settings_loaded(model_path):
     try:
         rgb = np.zeros((64, 64, 3), np.uint8)
         d.detect(rgb, 0.5, 8, extra_pass=False)
-        first = d._idle[(0.5, 8)][0]
+        first = d._idle[(0.5, 0.5, 8)][0]
         d.detect(rgb, 0.3, 8, extra_pass=False)
         d.detect(rgb, 0.5, 8, extra_pass=False)
-        assert d._idle[(0.5, 8)][0] is first  # reused, not re-created
+        assert d._idle[(0.5, 0.5, 8)][0] is first  # reused, not re-created
         for i in range(POOL_KEYS + 1):
             d.detect(rgb, 0.2 + i / 100, 1, extra_pass=False)
         assert len(d._idle) == POOL_KEYS
@@ -190,7 +190,8 @@ def test_detector_is_warmed_up_with_the_settings_it_will_use(model_path):
     given, and a detection with those settings creates none."""
     d = HandDetector(model_path, confidence=0.3, max_hands=4)
     try:
-        assert {k: len(v) for k, v in d._idle.items()} == {(0.3, 4): 2}
+        # the user's settings on both workers, and the low-detection whole-image pass (palm 0.1, presence 0.3)
+        assert {k: len(v) for k, v in d._idle.items()} == {(0.3, 0.3, 4): 2, (0.1, 0.3, 4): 1}
         created = []
         original = d._create
         d._create = lambda *key: created.append(key) or original(*key)

@@ -102,3 +102,33 @@ def test_detect_in_box_finds_nothing_in_a_box_without_a_hand(detector):
     cat = load_image(HANDS_DIR / "f04_nohand_cat.png")
     assert detect_in_box(cat, (120, 20, 340, 260), detector) == []
     assert detect_in_box(cat, (10, 10, 14, 14), detector) == []  # too small to search
+
+
+def test_a_turned_look_maps_landmarks_back(detector, photo):
+    """A window passed turned by quarter turns (the check's zoomed-out stand-ins) returns landmarks in the image's
+    coordinates, in place, with the same hand side."""
+    rgb, hand = photo
+    for turns in (1, 3):
+        again = redetect(rgb, hand.bbox, detector, turns=turns)
+        assert again is not None and again.handedness == hand.handedness
+        assert disagreement(hand, again) < 0.2
+
+
+def test_check_refits_a_candidate_whose_first_fit_was_off(detector, photo):
+    """A low-threshold pass may fit the skeleton beside the hand; the re-centred crop finds the hand, and the check
+    reports that re-fit, with landmarks on the hand, instead of refusing a real hand."""
+    rgb, hand = photo
+    off = _tile_hand_at(hand, 0.3 * hand.palm_px, 0.0)
+    off = Hand(off.landmarks, off.world_landmarks, off.handedness, 0.9, "low")
+    verdict = check([off], rgb, detector, 0.5, analyse(rgb))
+    assert verdict.accepted and verdict.hand is not None and verdict.hand.source == "check"
+    assert disagreement(hand, verdict.hand) < 0.15 < disagreement(hand, off)
+
+
+def test_low_threshold_and_whole_image_passes_do_not_confirm_each_other(detector, photo):
+    """Both whole-image passes see one input: their landmarks agree by construction, which proves nothing."""
+    rgb, hand = photo
+    weak = Hand(hand.landmarks, hand.world_landmarks, hand.handedness, 0.4, "full")  # under the user's confidence
+    verdict = check([weak, Hand(hand.landmarks, hand.world_landmarks, hand.handedness, 0.9, "low")], rgb, detector,
+                    0.5, analyse(rgb))
+    assert verdict.passes >= 1  # not waved through as "two looks agree": the second looks ran

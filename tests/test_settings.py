@@ -108,7 +108,8 @@ def test_non_finite_numbers_are_rejected_everywhere(name, value):
 def test_detector_settings_come_last_and_round_trip():
     from lib_handrefine.settings import HAND_DETECTORS
 
-    assert field_names()[-2:] == ["hand_detector", "detector_model"]  # appended: older positional calls still fit
+    # appended: older positional calls still fit
+    assert field_names()[-3:] == ["hand_detector", "detector_model", "detector_confidence"]
     defaults = HandRefineSettings()
     assert defaults.hand_detector == "MediaPipe" and defaults.detector_model == ""
     assert not defaults.uses_box_detector and defaults.uses_mediapipe_pass

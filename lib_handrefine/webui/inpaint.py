@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from ..masks import Region
+from ..schedule import ExpansionSchedule
 from ..settings import HandRefineSettings
 from .state import PassState, mark_inner
 
@@ -144,3 +147,24 @@ def attach_scripts(p2: Any, outer_runner: Any, own_script: Any | None, own_args:
     runner.scripts = list(scripts)
     p2.scripts = runner
     p2.script_args = args
+
+
+def region_pass_builder(p: Any, index: int, region_index: int, region: Region, start: Image.Image,
+                        settings: HandRefineSettings, outer_runner: Any, own_script: Any | None,
+                        controlnet_script: Any | None, controlnet_unit: Any | None) -> Callable[[int, int], Any]:
+    """`build(seed_offset, batch_size)`: the region's pass, ready to run, as candidates.sample_candidates wants it.
+
+    `start` is the image as it stands when this region's turn comes (earlier regions already fixed)."""
+
+    def build(seed_offset: int, batch_size: int) -> Any:
+        spec = resolve_pass(p, index, region_index, settings, start, region.mask, region.size)
+        if spec.seed >= 0:
+            spec.seed += seed_offset
+        schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
+                                     settings.expansion_free_steps) if settings.sequential_expansion else None
+        p2 = build_pass(p, spec, settings, PassState(region_index, schedule, region.cores))
+        p2.batch_size = batch_size
+        attach_scripts(p2, outer_runner, own_script, settings.to_args(), controlnet_script, controlnet_unit)
+        return p2
+
+    return build

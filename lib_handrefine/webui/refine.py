@@ -31,14 +31,12 @@ from ..handcheck import detect_in_box
 from ..imageio import to_rgb_array
 from ..overlay import annotate, draw_overlay
 from ..plan import Plan, build_plan, describe_skipped, plan_from_hands
-from ..schedule import ExpansionSchedule
 from ..settings import KEEP_FIX_CHOICES, HandRefineSettings
 from . import environment
 from .candidates import sample_candidates
 from .controlnet import controlnet_backend, resolve_model, suspended_outer_controlnet
-from .inpaint import attach_scripts, build_pass, resolve_pass
+from .inpaint import region_pass_builder
 from .outcome import Outcome, SkipImage
-from .state import PassState
 
 log = logging.getLogger("handrefine")
 USER_MASK_SOURCE = "mask"  # a box-only hand that is the user's inpaint mask itself
@@ -108,20 +106,8 @@ def _refine(p: Any, image: Image.Image, index: int, settings: HandRefineSettings
             # a box-only region has no hand depth: plain inpainting, no ControlNet unit
             use_unit = model is not None and not region.box_only
             unit = backend.unit(model, depth_to_rgb(plan.region_depth(i)), settings) if use_unit else None
-
-            def build(seed_offset: int, batch: int, i: int = i, region: Any = region, unit: Any = unit,
-                      start: Image.Image = current) -> Any:
-                spec = resolve_pass(p, index, i, settings, start, region.mask, region.size)
-                if spec.seed >= 0:
-                    spec.seed += seed_offset
-                schedule = ExpansionSchedule(settings.expansion_ring, settings.expansion_release,
-                                             settings.expansion_free_steps) if settings.sequential_expansion else None
-                p2 = build_pass(p, spec, settings, PassState(i, schedule, region.cores))
-                p2.batch_size = batch
-                attach_scripts(p2, scripts.scripts_img2img, own_img2img, settings.to_args(),
-                               backend.script if unit is not None else None, unit)
-                return p2
-
+            build = region_pass_builder(p, index, i, region, current, settings, scripts.scripts_img2img,
+                                        own_img2img, backend.script if unit is not None else None, unit)
             targets = [plan.hands[h] for h in region.hands]
             before = _score_before(to_rgb_array(current), targets, detector) if check else []
             try:

@@ -18,7 +18,7 @@ GROUPS = (
     ("ControlNet", ("controlnet_model", "control_weight", "guidance_start", "guidance_end", "control_mode")),
     ("Inpainting", ("denoising_strength", "mask_padding", "mask_blur", "inpaint_padding", "inpaint_resolution")),
     ("Detection", ("detect_confidence", "max_hands", "min_hand_size", "extra_detection_pass", "hand_detector",
-                   "detector_model")),
+                   "detector_model", "detector_confidence")),
     ("Result check", ("keep_fix", "attempts", "fix_mode", "look_wrong_threshold")),
 )
 

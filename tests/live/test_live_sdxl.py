@@ -19,7 +19,7 @@ from ..conftest import HANDS_DIR
 from .test_live_webui import b64, call, plan_of, unb64
 
 SDXL_URL = os.environ.get("HANDREFINE_WEBUI_SDXL_URL", "").rstrip("/")
-TIMEOUT = float(os.environ.get("HANDREFINE_LIVE_TIMEOUT", "3600"))
+TIMEOUT = float(os.environ.get("HANDREFINE_LIVE_TIMEOUT", "3600"))  # the SD1.5 tests default to 900
 pytestmark = pytest.mark.skipif(
     not SDXL_URL, reason="HANDREFINE_WEBUI_SDXL_URL is not set: no real WebUI with an SDXL checkpoint to test against")
 SIDE = 1024  # SDXL's native size

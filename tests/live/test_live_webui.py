@@ -20,12 +20,14 @@ from ..conftest import HANDS_DIR, MODEL
 
 URL = os.environ.get("HANDREFINE_WEBUI_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(not URL, reason="HANDREFINE_WEBUI_URL is not set: no real WebUI to test against")
+# seconds per request; a CPU rig under load may need more (HANDREFINE_LIVE_TIMEOUT=3600)
+TIMEOUT = float(os.environ.get("HANDREFINE_LIVE_TIMEOUT", "900"))
 FAST = {"inpaint_resolution": 256, "steps": 3}
 # Random weights paint noise, which the result check rightly rejects: tests of the pass mechanics keep every fix
 ALWAYS = {"keep_fix": "always"}
 
 
-def call(route: str, payload: dict | None = None, timeout: float = 900, base: str = "") -> dict:
+def call(route: str, payload: dict | None = None, timeout: float = TIMEOUT, base: str = "") -> dict:
     """POST payload (GET without one) to route on the WebUI at base (default HANDREFINE_WEBUI_URL)."""
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request((base or URL) + route, data=data, headers={"Content-Type": "application/json"})
@@ -193,25 +195,22 @@ def test_users_own_controlnet_unit_keeps_working_across_batches():
     none, models = controlnet_naming()
     depth = next((m for m in models if "depth" in m.lower() and "hand" not in m.lower()), None)
     assert depth, f"the test WebUI needs a depth ControlNet model besides the hand one; it has {models}"
-    user_unit = {"enabled": True, "module": none, "model": depth, "weight": 1.0, "image": b64(image),
-                 "save_detected_map": True}
-    result = call("/sdapi/v1/img2img", {
-        "init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
-        "n_iter": 2, "denoising_strength": 0.5,
-        "alwayson_scripts": {"controlnet": {"args": [user_unit]},
-                             "HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST,
-                                                      **ALWAYS}]}},
-    })
+    user_unit = {"enabled": True, "module": none, "model": depth, "weight": 1.0, "image": b64(image)}
+    hand_refine = {"HandRefine": {"args": [{"enabled": True, "fix_hands_only": False, **FAST, **ALWAYS}]}}
+    request = {"init_images": [b64(image)], "prompt": "a hand", "seed": 9, "steps": 2, "width": 256, "height": 256,
+               "n_iter": 2, "denoising_strength": 0.5}
+    with_unit = call("/sdapi/v1/img2img", {**request, "alwayson_scripts": {"controlnet": {"args": [user_unit]},
+                                                                           **hand_refine}})
+    without = call("/sdapi/v1/img2img", {**request, "alwayson_scripts": hand_refine})
     # the user's unit is hooked for each batch's main pass, and HandRefine ran after each. With random weights the
     # main pass (random VAE included) leaves no hand for our nested pass; the double tests our pass in between.
-    infos = json.loads(result["info"])["infotexts"]
-    assert len(infos) >= 2 and all("HandRefine result: " in t for t in infos[-2:])
-    assert all("ControlNet 0: " in t for t in infos[-2:]), "the user's unit did not run in every batch"
-    # it really ran: ControlNet returned its detected map (images without an infotext come after the generated ones)
-    extra = result["images"][len(infos):]
-    assert len(extra) == 1, f"expected the user's unit's detected map, got {len(extra)} extra image(s)"
-    detected = np.asarray(unb64(extra[0]).resize((256, 256)), float)
-    assert np.abs(detected - np.asarray(image, float)).mean() < 12, "the detected map is not the user's image"
+    infos = json.loads(with_unit["info"])["infotexts"]
+    assert len(infos) == 2 and all("HandRefine result: " in t for t in infos)
+    # it really steered both batches: same seeds, and each batch's image differs from the one made without the unit
+    for batch in range(2):
+        steered = np.asarray(unb64(with_unit["images"][batch]), int)
+        plain = np.asarray(unb64(without["images"][batch]), int)
+        assert np.abs(steered - plain).mean() > 1, f"the user's unit did not act on batch {batch + 1}"
 
 
 @pytest.mark.parametrize("bad", [{"control_weight": "abc"}, {"control_weight": 5}, {"no_such_knob": 1}])

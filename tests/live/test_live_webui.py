@@ -27,9 +27,10 @@ FAST = {"inpaint_resolution": 256, "steps": 3}
 ALWAYS = {"keep_fix": "always"}
 
 
-def call(route: str, payload: dict | None = None, timeout: float = TIMEOUT) -> dict:
+def call(route: str, payload: dict | None = None, timeout: float = TIMEOUT, base: str = "") -> dict:
+    """POST payload (GET without one) to route on the WebUI at base (default HANDREFINE_WEBUI_URL)."""
     data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(URL + route, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request((base or URL) + route, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 

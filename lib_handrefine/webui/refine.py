@@ -214,7 +214,7 @@ def _describe(plan: Plan, fixed: int, model: str | None) -> str:
     box_only = sum(r.box_only for r in plan.regions)
     if box_only:
         text += f", {box_only} region(s) box-only (no landmarks, no ControlNet)"
-    return text
+    return text + ", pass " + ", ".join(f"{w}x{h}" for w, h in (r.size for r in plan.regions))
 
 
 def _debug_images(rgb: np.ndarray, plan: Plan) -> list[tuple[str, Image.Image]]:

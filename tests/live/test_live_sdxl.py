@@ -47,6 +47,7 @@ def test_sdxl_fix_hands_only_runs_a_1024_px_pass_with_the_sdxl_depth_controlnet(
     region = plan_of(image, inpaint_resolution=SIDE).regions[0]
     width, height = region.size
     assert 0.9 * SIDE ** 2 <= width * height <= 1.1 * SIDE ** 2 and max(width, height) >= SIDE, region.size
+    assert f", pass {width}x{height}" in info, info
 
     out = unb64(result["images"][0])
     assert out.size == image.size

@@ -122,6 +122,7 @@ def test_img2img_fix_hands_only(webui):
     info = processed.infotexts[0]
     assert "HandRefine: " in info and "weight=0.55" in info
     assert "1 hand(s), 1/1 region(s) fixed" in info
+    assert f"pass {p2.width}x{p2.height}" in info  # the size the pass really ran at
     assert webui.job_counts == [1]  # our one region (the skipped main pass is no job)
 
 

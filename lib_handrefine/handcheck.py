@@ -40,6 +40,7 @@ CLOSE_AGREE = 0.3
 ZOOMED_OUT_SHARE = 0.2  # stand-ins for a closer crop that finds nothing: the hand fills a fifth of the crop,
 TURNS = (0, 1, 3)  # upright and turned a quarter either way,
 TURNED_AGREE = 0.2  # and each must agree this well
+WHOLE_IMAGE_SOURCES = ("full", "low", "wide")  # whole-image passes (also zoomed out): one look, not two
 AGREE = 0.15  # mean landmark distance / palm length under which two passes show the same hand
 MIRROR_AGREE = 0.45  # the same for the mirrored pass (real hands: often 0.2-0.45; lucky textures: not found)
 TRUSTED_ANATOMY = 0.2  # a whole-image detection with at least this plausibility needs no second pass,
@@ -66,9 +67,6 @@ def disagreement(a: Hand, b: Hand) -> float:
     """Mean distance between two detections' 21 landmarks, in units of the first hand's palm length."""
     dist = np.linalg.norm(a.landmarks[:, :2] - b.landmarks[:, :2], axis=1)
     return float(dist.mean() / max(a.palm_px, 1.0))
-
-
-WHOLE_IMAGE_SOURCES = ("full", "low", "wide")  # whole-image passes (also zoomed out): one look, not two
 
 
 def _independent(a: Hand, b: Hand) -> bool:

@@ -45,6 +45,18 @@ def unb64(text: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(text.split(",", 1)[-1]))).convert("RGB")
 
 
+def assert_only_region_repainted(out: Image.Image, image: Image.Image, bbox, share: float = 0.2) -> None:
+    """No pixel outside the region's box (grown by the paste-back blur of mask_blur 4) changed, and more than
+    `share` of those inside it did."""
+    x0, y0, x1, y1 = bbox
+    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
+    r = 10  # paste-back blur radius for mask_blur 4
+    outside = np.ones_like(diff)
+    outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
+    assert not diff[outside].any(), "pixels outside the hand region changed"
+    assert diff[y0:y1, x0:x1].mean() > share, "the hand region was not repainted"
+
+
 def plan_of(image: Image.Image, **settings):
     from lib_handrefine.detect import get_detector
     from lib_handrefine.plan import build_plan
@@ -66,14 +78,7 @@ def test_img2img_fix_hands_only_changes_only_the_hand_regions():
     info = json.loads(result["info"])["infotexts"][0]
     assert "HandRefine: " in info and "weight=0.55" in info
     assert "1 hand(s), 1/1 region(s) fixed, ControlNet control_sd15_inpaint_depth_hand" in info
-    plan = plan_of(image)
-    x0, y0, x1, y1 = plan.regions[0].bbox
-    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
-    r = 10  # paste-back blur radius for mask_blur 4
-    outside = np.ones_like(diff)
-    outside[max(0, y0 - r):y1 + r, max(0, x0 - r):x1 + r] = False
-    assert not diff[outside].any(), "pixels outside the hand region changed"
-    assert diff[y0:y1, x0:x1].mean() > 0.2, "the hand region was not repainted"
+    assert_only_region_repainted(out, image, plan_of(image).regions[0].bbox)
 
 
 def test_a_noise_fix_is_rejected_and_the_input_comes_back_unchanged():
@@ -153,12 +158,7 @@ def test_img2img_with_sequential_mask_expansion():
     })
     info = json.loads(result["info"])["infotexts"][0]
     assert "seq=1" in info and "1/1 region(s) fixed" in info
-    out = unb64(result["images"][0])
-    x0, y0, x1, y1 = plan_of(image).regions[0].bbox
-    diff = np.abs(np.asarray(out, int) - np.asarray(image, int)).sum(axis=2) > 0
-    outside = np.ones_like(diff)
-    outside[max(0, y0 - 10):y1 + 10, max(0, x0 - 10):x1 + 10] = False
-    assert not diff[outside].any() and diff[y0:y1, x0:x1].any()
+    assert_only_region_repainted(unb64(result["images"][0]), image, plan_of(image).regions[0].bbox, share=0.0)
 
 
 def test_img2img_inpaint_mask_fixes_only_the_touched_hand():

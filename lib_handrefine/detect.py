@@ -33,7 +33,8 @@ TILE_EDGE_PX = 2  # a hand touching an inner window edge is cut off; a neighbour
 T = TypeVar("T")
 R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
-POOL_KEYS = 4  # landmarker settings kept warm: the user's, the extra passes', the check's, the low-detection pass's
+POOL_KEYS = 5  # landmarker settings kept warm: the user's, the extra passes', the check's (two presences), the
+# low-detection pass's
 LOW_DETECTION = 0.1  # palm detector threshold of the low-detection whole-image pass (search.py); presence stays
 # Fitting landmarks inside another detector's box: padded square crops (padding as a share of the box's long side,
 # tried in this order: more context helps MediaPipe's palm detector most often on e01-e04), a low confidence
@@ -242,9 +243,9 @@ class HandDetector:
         return list(self._executor.map(fn, items))
 
     def looks(self, rgb: np.ndarray, looks: Sequence[Look], confidence: float, max_hands: int,
-              appearance: Appearance | None = None) -> list[list[Hand]]:
+              appearance: Appearance | None = None, presence: float | None = None) -> list[list[Hand]]:
         """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
-        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks)
+        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance, presence), looks)
 
 
 def _fits_box(hand: Hand, box: Box) -> bool:

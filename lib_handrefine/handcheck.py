@@ -8,7 +8,11 @@ MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box 
 - otherwise, in a colour image, skin-coloured pixels under the palm (skin.py), and a second landmark pass on a crop
   re-centred on the candidate at the palm detector's favourite scale
   (`redetect`); its landmarks must land where the first pass put them (mean distance over the 21 landmarks,
-  in units of the hand's palm length).
+  in units of the hand's palm length);
+- where those looks disagree or find nothing, the landmark model itself: a re-centred look that keeps only hands
+  the landmark model is all but sure of (presence >= SURE_PRESENCE). Measured on the candidates of the transformed
+  test set: real hands reach 0.95-0.99 there (305 of 367), boxes on no hand at most 0.85 (a necklace on a chest,
+  which passes five agreeing looks in grain).
 Measured on the transformed test set (benchmarks/bench_detect.py): false boxes come almost only from zoomed tiles
 seen once, and they rarely survive a re-centred second look.
 
@@ -49,6 +53,7 @@ MIN_SKIN = 0.3  # share of skin-coloured palm pixels an unconfirmed candidate ne
 # seen by one zoomed pass: 5th percentile 0.44; boxes on shirts and walls: 0)
 MIN_CHECKED_PX = 22  # an unconfirmed candidate smaller than this cannot be verified (false boxes are mostly tiny)
 CHECK_CONFIDENCE = 0.3  # the second pass may be less sure than the first: it only has to agree
+SURE_PRESENCE = 0.95  # landmark-model presence that alone confirms a candidate (see above)
 
 
 @dataclass(frozen=True)
@@ -77,13 +82,14 @@ def _independent(a: Hand, b: Hand) -> bool:
 
 def redetect(rgb: np.ndarray, box: Box, detector: HandDetector, confidence: float = CHECK_CONFIDENCE,
              appearance: Appearance | None = None, share: float = REDETECT_SHARE, mirror: bool = False,
-             turns: int = 0) -> Hand | None:
+             turns: int = 0, presence: float | None = None) -> Hand | None:
     """The hand in `box`, found again on a crop re-centred on it in which it fills `share` of the side, or None.
     mirror: pass the crop mirrored (a real hand is found mirrored too; a lucky texture rarely); turns: pass it
-    turned by quarter turns. Landmarks are in the image's coordinates."""
+    turned by quarter turns; presence: the landmark model's threshold (default: `confidence`). Landmarks are in the
+    image's coordinates."""
     window = square_around(box, max(8, box_extent(box)) / share)
     look = Look(window, "check", REDETECT_SIDE, cut_at_edges=False, mirror=mirror, turns=turns)
-    hands = detector.look(rgb, look, confidence, 2, appearance)
+    hands = detector.look(rgb, look, confidence, 2, appearance, presence)
     best = max(hands, key=lambda hd: box_overlap(hd.bbox, box)[0], default=None)
     return best if best is not None and box_overlap(best.bbox, box)[0] >= 0.3 else None
 
@@ -101,15 +107,20 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
         return Verdict(base, "")
     verdict, refit = _second_looks(hand, rgb, detector, appearance, whole, base)
-    if refit is None:
+    if verdict.accepted or not verdict.passes:  # accepted, or refused on skin or size before any look
         return verdict
-    # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass or
-    # an unlucky window; measured: the re-fits then agree among themselves). The re-fitted hand gets the same looks.
-    again, _ = _second_looks(refit, rgb, detector, appearance, False, refit.score * (0.5 + 0.5 * anatomy))
-    passes = verdict.passes + again.passes
-    if again.accepted:
-        return Verdict(again.score, "", passes, refit)
-    return Verdict(verdict.score, verdict.reason, passes)
+    passes = verdict.passes
+    if refit is not None:
+        # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass
+        # or an unlucky window; measured: the re-fits then agree among themselves). The re-fit gets the same looks.
+        again, _ = _second_looks(refit, rgb, detector, appearance, False, refit.score * (0.5 + 0.5 * anatomy))
+        passes += again.passes
+        if again.accepted:
+            return Verdict(again.score, "", passes, refit)
+    sure = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, presence=SURE_PRESENCE)
+    if sure is not None:
+        return Verdict(sure.score * (0.5 + 0.5 * plausibility(sure.world_landmarks)), "", passes + 1, sure)
+    return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes + 1)
 
 
 def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,

@@ -9,10 +9,11 @@ MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box 
   re-centred on the candidate at the palm detector's favourite scale
   (`redetect`); its landmarks must land where the first pass put them (mean distance over the 21 landmarks,
   in units of the hand's palm length);
-- where those looks disagree or find nothing, the landmark model itself: a re-centred look that keeps only hands
-  the landmark model is all but sure of (presence >= SURE_PRESENCE). Measured on the candidates of the transformed
-  test set: real hands reach 0.95-0.99 there (305 of 367), boxes on no hand at most 0.85 (a necklace on a chest,
-  which passes five agreeing looks in grain).
+- where those looks disagree or find nothing, the landmark model itself: re-centred looks (as is and mirrored, at
+  two zooms) that keep only hands the landmark model is all but sure of (presence >= SURE_PRESENCE). Measured on
+  the candidates of the transformed test set: real hands reach 0.95-0.99 on the first crop (305 of 367); boxes on
+  no hand reach at most 0.85 on any of the four crops (a necklace on a chest, which passes five agreeing looks in
+  grain).
 Measured on the transformed test set (benchmarks/bench_detect.py): false boxes come almost only from zoomed tiles
 seen once, and they rarely survive a re-centred second look.
 
@@ -53,7 +54,9 @@ MIN_SKIN = 0.3  # share of skin-coloured palm pixels an unconfirmed candidate ne
 # seen by one zoomed pass: 5th percentile 0.44; boxes on shirts and walls: 0)
 MIN_CHECKED_PX = 22  # an unconfirmed candidate smaller than this cannot be verified (false boxes are mostly tiny)
 CHECK_CONFIDENCE = 0.3  # the second pass may be less sure than the first: it only has to agree
-SURE_PRESENCE = 0.95  # landmark-model presence that alone confirms a candidate (see above)
+SURE_PRESENCE = 0.95  # landmark-model presence that alone confirms a candidate (see above),
+SURE_VIEWS = ((REDETECT_SHARE, False), (REDETECT_SHARE, True), (0.5, False), (0.5, True))  # on any of these
+# crops (share, mirror)
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,16 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
         passes += again.passes
         if again.accepted:
             return Verdict(again.score, "", passes, refit)
-    sure = redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, presence=SURE_PRESENCE)
-    if sure is not None:
-        return Verdict(sure.score * (0.5 + 0.5 * plausibility(sure.world_landmarks)), "", passes + 1, sure)
-    return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes + 1)
+    sure = [fit for share, mirror in SURE_VIEWS
+            if (fit := redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror,
+                                presence=SURE_PRESENCE)) is not None]
+    passes += len(SURE_VIEWS)
+    if not sure:
+        return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes)
+    # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
+    # where the two wider crops agree on the hand)
+    best = min(sure, key=lambda fit: sum(disagreement(fit, other) for other in sure))
+    return Verdict(best.score * (0.5 + 0.5 * plausibility(best.world_landmarks)), "", passes, best)
 
 
 def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,

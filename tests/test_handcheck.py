@@ -132,3 +132,29 @@ def test_low_threshold_and_whole_image_passes_do_not_confirm_each_other(detector
     verdict = check([weak, Hand(hand.landmarks, hand.world_landmarks, hand.handedness, 0.9, "low")], rgb, detector,
                     0.5, analyse(rgb))
     assert verdict.passes >= 1  # not waved through as "two looks agree": the second looks ran
+
+
+def test_check_accepts_a_hand_the_landmark_model_is_sure_of(detector, monkeypatch):
+    """In grain the re-centred looks move c01's hands by a third of a palm or more, so agreement alone refuses them;
+    re-centred looks that keep only hands the landmark model is sure of (presence >= 0.95) confirm them, and the
+    check reports the fit those looks agree on, on the hand (one of them repeats the candidate's fit, a palm off)."""
+    from benchmarks.transformed_set import reference, transformed
+    from lib_handrefine import handcheck
+    from lib_handrefine.search import search
+
+    ref = reference()
+    s = next(transformed(ref, ["grain"], ["c01_photo_fullbody_stretch.jpg"]))
+    found = search(detector, s.rgb, 0.5, 8, "auto")
+    truth = [np.array(lm) for lm in ref["c01_photo_fullbody_stretch.jpg"]["hands"]]
+
+    def on_a_hand(hand: Hand) -> bool:
+        return any(np.linalg.norm(hand.landmarks[:, :2] - t, axis=1).mean() < 0.3 * np.linalg.norm(t[9] - t[0])
+                   for t in truth)
+
+    verdicts = [check(group, s.rgb, detector, 0.5, found.appearance) for group in found.groups]
+    sure = [v for v in verdicts if v.accepted and v.hand is not None and v.hand.source == "check"]
+    assert len(sure) == 2 and all(on_a_hand(v.hand) for v in sure)
+    monkeypatch.setattr(handcheck, "SURE_PRESENCE", 1.0)  # a landmark model never that sure: the route is closed
+    verdicts = [check(group, s.rgb, detector, 0.5, found.appearance) for group in found.groups]
+    assert not any(v.accepted for v in verdicts)
+    assert any("the landmark model is not sure of it" in v.reason for v in verdicts)

@@ -53,6 +53,9 @@ def test_sixteen_people_in_2048_px(detector):
     # small hand (high contrast, JPEG quality 20: the person's second hand)
     ("b06_hagrid_none_wig.jpg", "grain"), ("c01_photo_fullbody_stretch.jpg", "contrast"),
     ("c01_photo_fullbody_stretch.jpg", "jpeg20"),
+    # found only since a re-centred look the landmark model is sure of confirms a hand (handcheck.SURE_PRESENCE)
+    ("c01_photo_fullbody_stretch.jpg", "grain"), ("c05_photo_man_hand_on_head.png", "gray"),
+    ("b09_hagrid_rock_a.jpg", "grain"),
 ])
 def test_grayscale_and_noisy_copies(detector, image, family):
     s = sample(image, family)
@@ -88,6 +91,7 @@ def test_weak_images_are_named_in_the_plan(detector):
     ("c07_photo_woman_lying.jpeg", "dark"), ("c05_photo_man_hand_on_head.png", "blur"),
     ("c05_photo_man_hand_on_head.png", "grain"), ("b09_hagrid_rock_a.jpg", "blur"),
     ("b04_hagrid_four_b.jpg", "rot30"), ("f02_nohand_portrait_woman.webp", "gray"),
+    ("c05_photo_man_hand_on_head.png", "noise"),  # the necklace: the landmark model is 0.85 sure of it
 ])
 def test_former_false_boxes_stay_away(detector, image, family):
     result, _ = found_and_false(detector, sample(image, family))

@@ -243,9 +243,9 @@ class HandDetector:
         return list(self._executor.map(fn, items))
 
     def looks(self, rgb: np.ndarray, looks: Sequence[Look], confidence: float, max_hands: int,
-              appearance: Appearance | None = None, presence: float | None = None) -> list[list[Hand]]:
+              appearance: Appearance | None = None) -> list[list[Hand]]:
         """`look` over several windows, in parallel (each pass borrows its own landmarker)."""
-        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance, presence), looks)
+        return self.map(lambda lk: self.look(rgb, lk, confidence, max_hands, appearance), looks)
 
 
 def _fits_box(hand: Hand, box: Box) -> bool:

@@ -54,9 +54,8 @@ MIN_SKIN = 0.3  # share of skin-coloured palm pixels an unconfirmed candidate ne
 # seen by one zoomed pass: 5th percentile 0.44; boxes on shirts and walls: 0)
 MIN_CHECKED_PX = 22  # an unconfirmed candidate smaller than this cannot be verified (false boxes are mostly tiny)
 CHECK_CONFIDENCE = 0.3  # the second pass may be less sure than the first: it only has to agree
-SURE_PRESENCE = 0.95  # landmark-model presence that alone confirms a candidate (see above),
-SURE_VIEWS = ((REDETECT_SHARE, False), (REDETECT_SHARE, True), (0.5, False), (0.5, True))  # on any of these
-# crops (share, mirror)
+SURE_PRESENCE = 0.95  # landmark-model presence that alone confirms a candidate (see above)
+SURE_VIEWS = ((REDETECT_SHARE, False), (REDETECT_SHARE, True), (0.5, False), (0.5, True))  # its crops: share, mirror
 
 
 @dataclass(frozen=True)

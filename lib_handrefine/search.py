@@ -4,8 +4,9 @@ hand-or-not check of every candidate.
 Extra passes ("auto"): the whole-image pass sees hands down to ~1/10 of the image's long side. When it finds hands
 near that floor, or none at all on a large image, smaller hands may hide: tiles are sized so that a hand 0.7x the
 smallest found (or 1/20 of the image when none was found) fills 12 % of a tile, and refined once more if the tiles
-again find hands at their own floor. Around each small hand found, one window looks for its neighbour (the other
-hand of a person is usually near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
+again find hands at their own floor; on a picture over 1024 px whose hands are too big for such tiles, its
+quarters. Around each small hand found, one window looks for its neighbour (the other hand of a person is usually
+near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
 hand too big for the palm detector; where one small hand was found on a large picture, a full-resolution pass looks
 for the person's other hand. "thorough" searches at the scale of the smallest fixable hand everywhere.
 The cost grows with the number of tiles, not with the pixels.
@@ -37,6 +38,7 @@ TILE_MIN_LONG_SIDE = 640  # below this, an image where one pass found nothing ge
 MIN_HAND_PX = 24  # smallest hand worth searching for: below this a repaint has nothing to work with
 SMALL_FACTOR = 1.0  # hands found below this many times the pass floor were lucky finds: smaller ones may hide
 LARGE_IMAGE = 1024  # long side in px
+QUARTER = 0.6  # tile side, as a share of the long side, of a large picture's quarters
 CROWD = 3  # this many hands: several people, search at their hands' scale
 WEAK_CONFIDENCE = 0.3  # extra passes on grayscale / noisy images may be less sure (the hand check guards them)
 SHRINK = 0.7  # hands of one picture vary: look for hands down to 0.7x the smallest found
@@ -150,6 +152,11 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
     sides = []
     if target:
         side = tile_side_for(max(MIN_HAND_PX, target))
+        if first and side >= 0.8 * long_side and long_side > LARGE_IMAGE:
+            # a large picture whose hands are too big for tiles at their scale: the whole-image pass saw them at
+            # under 512 px, the person's other hand may be too faint there; quarters see it sharper (measured: c02's
+            # second hand in its high-contrast and JPEG copies)
+            side = QUARTER * long_side
         if side < 0.8 * long_side and (first or target < floor):
             sides.append(side)
     if mode == "thorough" and first:

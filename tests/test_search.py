@@ -56,6 +56,9 @@ def test_sixteen_people_in_2048_px(detector):
     # found only since a re-centred look the landmark model is sure of confirms a hand (handcheck.SURE_PRESENCE)
     ("c01_photo_fullbody_stretch.jpg", "grain"), ("c05_photo_man_hand_on_head.png", "gray"),
     ("b09_hagrid_rock_a.jpg", "grain"),
+    # found only since a large picture whose hand is too big for tiles at its scale gets quarters (JPEG quality 20:
+    # the person's second hand, at the bottom edge)
+    ("c02_photo_business_person.png", "jpeg20"),
 ])
 def test_grayscale_and_noisy_copies(detector, image, family):
     s = sample(image, family)
@@ -122,3 +125,6 @@ def test_the_passes_that_find_them(detector):
                  [h.bbox for h in detector.detect(c01, extra_pass="off").hands]).found == 1
     a03 = sample("a03_photo_thumb_up_1920.png", "contrast").rgb
     assert all(lk.max_side <= 512 for lk in search(detector, a03, 0.5, 8, "auto").looks)
+    c02 = sample("c02_photo_business_person.png", "jpeg20").rgb  # 958x1358, a hand of ~190 px found
+    tiles = [lk.box for lk in search(detector, c02, 0.5, 8, "auto").looks if lk.source == "tile"]
+    assert len(tiles) == 4 and all(0.5 * 1358 <= max(x1 - x0, y1 - y0) <= 0.7 * 1358 for x0, y0, x1, y1 in tiles)

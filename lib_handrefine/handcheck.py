@@ -131,6 +131,24 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     return Verdict(best.score * (0.5 + 0.5 * plausibility(best.world_landmarks)), "", passes, best)
 
 
+def check_group(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,
+                appearance: Appearance | None = None) -> Verdict:
+    """Verdict on the hand a group of looks shows: its best member's, and where the check refuses that one after
+    second looks, another look's fit of the same box (measured: a zoomed-out find in grain passes where the closer
+    window's fit of it does not). An accepted verdict carries the hand to report when it is not `group[0]`."""
+    verdict = check(group, rgb, detector, confidence, appearance)
+    if verdict.accepted or not verdict.passes:
+        return verdict
+    other = next((hd for hd in group[1:] if hd.source != group[0].source), None)
+    if other is None:
+        return verdict
+    again = check([other, *(hd for hd in group if hd is not other)], rgb, detector, confidence, appearance)
+    passes = verdict.passes + again.passes
+    if again.accepted:
+        return Verdict(again.score, "", passes, again.hand or other)
+    return Verdict(verdict.score, verdict.reason, passes)
+
+
 def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,
                   base: float) -> tuple[Verdict, Hand | None]:
     """Skin, size and re-centred second looks; with the re-centred hand when that look found the hand elsewhere."""
@@ -203,7 +221,7 @@ def detect_in_box(rgb: np.ndarray, box: Box, detector: HandDetector, confidence:
               if box_overlap(g[0].bbox, box)[1] > 0.5]
     out = []
     for group in groups:
-        verdict = check(group, rgb, detector, confidence, appearance)
+        verdict = check_group(group, rgb, detector, confidence, appearance)
         if verdict.accepted:
             out.append(with_check(verdict.hand or group[0], verdict.score))
     return out[:max_hands]

@@ -25,7 +25,7 @@ import numpy as np
 from .appearance import ANALYSIS_SIDE, Appearance, analyse
 from .boxes import box_extent
 from .detect import LOW_DETECTION
-from .handcheck import Verdict, check, with_check
+from .handcheck import Verdict, check_group, with_check
 from .hands import Detection, Hand, Look, Rejected, group_hands
 from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, near_window, tile_grid, tile_side_for
 
@@ -69,7 +69,7 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
 
     def timed_check(group: list[Hand]) -> tuple[Verdict, float]:
         t = time.perf_counter()
-        return check(group, rgb, detector, confidence, found.appearance), (time.perf_counter() - t) * 1000
+        return check_group(group, rgb, detector, confidence, found.appearance), (time.perf_counter() - t) * 1000
 
     groups = found.groups[: 2 * max_hands]
     for group, (verdict, ms) in zip(groups, detector.map(timed_check, groups)):
@@ -174,7 +174,10 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
             tiles = tile_grid(w, h, side)
         looks += [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
     if first:
-        near = hands if mode == "thorough" else small
+        # around small hands, their neighbours; around low-threshold and zoomed-out finds, a second look that can
+        # confirm them (measured: a05's close-up hand in the gray copy, which the check's crops miss)
+        near = hands if mode == "thorough" else [*small, *(hd for hd in hands if hd.source in LOW_SOURCES
+                                                           and all(hd is not s for s in small))]
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
             looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
     return looks

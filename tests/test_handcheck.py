@@ -158,3 +158,23 @@ def test_check_accepts_a_hand_the_landmark_model_is_sure_of(detector, monkeypatc
     verdicts = [check(group, s.rgb, detector, 0.5, found.appearance) for group in found.groups]
     assert not any(v.accepted for v in verdicts)
     assert any("the landmark model is not sure of it" in v.reason for v in verdicts)
+
+
+def test_check_group_falls_back_on_another_looks_fit(detector):
+    """In b06's grain copy the zoomed-out pass fits the hand and the window around that find fits it again, worse:
+    the check refuses the window's fit (the group's best by score), and the group's verdict is the zoomed-out fit,
+    which passes, with its landmarks on the hand."""
+    from benchmarks.transformed_set import reference, transformed
+    from lib_handrefine.handcheck import check_group
+    from lib_handrefine.search import search
+
+    ref = reference()
+    s = next(transformed(ref, ["grain"], ["b06_hagrid_none_wig.jpg"]))
+    truth = np.array(ref["b06_hagrid_none_wig.jpg"]["hands"][0])
+    found = search(detector, s.rgb, 0.5, 8, "auto")
+    group = next(g for g in found.groups if {h.source for h in g} == {"near", "wide"})
+    assert group[0].source == "near" and not check(group, s.rgb, detector, 0.5, found.appearance).accepted
+    verdict = check_group(group, s.rgb, detector, 0.5, found.appearance)
+    assert verdict.accepted and verdict.hand is not None and verdict.hand.source == "wide"
+    palm = np.linalg.norm(truth[9] - truth[0])
+    assert np.linalg.norm(verdict.hand.landmarks[:, :2] - truth, axis=1).mean() < 0.3 * palm

@@ -112,12 +112,14 @@ def test_boxes_the_check_refuses_are_reported_in_the_plan(detector, mode):
 
 
 def test_the_passes_that_find_them(detector):
-    """The zoomed-out pass runs where no whole-image pass found anything; the full-resolution pass where one small
-    hand was found on a large picture, and not where the hand fills the picture."""
+    """The zoomed-out pass runs where no whole-image pass found anything, with a window around what it finds; the
+    full-resolution pass where one small hand was found on a large picture, and not where the hand fills the
+    picture; quarters on a large picture whose hand is too big for tiles at its scale."""
     from lib_handrefine.search import search
 
     looks = [lk.source for lk in search(detector, sample("b06_hagrid_none_wig.jpg", "grain").rgb, 0.5, 8, "auto").looks]
     assert looks[:4] == ["full", "full", "low", "wide"]
+    assert "near" in looks  # a window around the zoomed-out find: a second look that can confirm it
     c01 = sample("c01_photo_fullbody_stretch.jpg", "contrast").rgb
     full_res = [lk for lk in search(detector, c01, 0.5, 8, "auto").looks if lk.max_side > 512]
     assert [lk.source for lk in full_res] == ["full"]

@@ -42,9 +42,17 @@ class Anatomy:
         return {k: round(float(v), 3) for k, v in vars(self).items()}
 
 
+# the bones (start, end) and joints (a, b, c) of FINGER_CHAINS as index arrays: one vector operation each
+# (this runs on every hand found, a whole-image one included)
+_BONE_START, _BONE_END = np.array([(a, b) for chain in FINGER_CHAINS for a, b in zip(chain, chain[1:])]).T
+_JOINTS = np.array([(a, b, c) for chain in FINGER_CHAINS for a, b, c in zip(chain, chain[1:], chain[2:])])
+_JOINT_LIMITS = np.array([MAX_THUMB_BEND if chain is FINGER_CHAINS[0] else MAX_FINGER_BEND
+                          for chain in FINGER_CHAINS for _ in chain[2:]])
+
+
 def _bones(points: np.ndarray) -> np.ndarray:
-    lengths = [np.linalg.norm(points[b] - points[a]) for chain in FINGER_CHAINS for a, b in zip(chain, chain[1:])]
-    return np.delete(np.array(lengths), 8)  # drop wrist -> middle MCP, the unit
+    lengths = np.linalg.norm(points[_BONE_END] - points[_BONE_START], axis=1)
+    return np.delete(lengths, 8)  # drop wrist -> middle MCP, the unit
 
 
 def proportion_score(points: np.ndarray) -> float:
@@ -56,22 +64,18 @@ def proportion_score(points: np.ndarray) -> float:
     return math.exp(-max(0.0, deviation - PROPORTION_TOLERANCE) / PROPORTION_TOLERANCE)
 
 
-def _bend_angles(points: np.ndarray) -> list[tuple[float, float]]:
-    """(angle between consecutive bones in degrees, its limit) for every finger joint."""
-    out = []
-    for f, chain in enumerate(FINGER_CHAINS):
-        for a, b, c in zip(chain, chain[1:], chain[2:]):
-            u, v = points[b] - points[a], points[c] - points[b]
-            norm = float(np.linalg.norm(u) * np.linalg.norm(v))
-            cos = float(u @ v) / norm if norm > 1e-12 else 1.0
-            out.append((math.degrees(math.acos(max(-1.0, min(1.0, cos)))), MAX_THUMB_BEND if f == 0 else
-                        MAX_FINGER_BEND))
-    return out
+def _bend_angles(points: np.ndarray) -> np.ndarray:
+    """The angle between consecutive bones, in degrees, at every finger joint (limits: _JOINT_LIMITS)."""
+    u = points[_JOINTS[:, 1]] - points[_JOINTS[:, 0]]
+    v = points[_JOINTS[:, 2]] - points[_JOINTS[:, 1]]
+    norm = np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+    cos = np.where(norm > 1e-12, np.einsum("ij,ij->i", u, v) / np.maximum(norm, 1e-12), 1.0)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 def joint_score(points: np.ndarray) -> float:
     """1 when every joint bends within its range; each degree over the limit costs a little."""
-    excess = sum(max(0.0, angle - limit) for angle, limit in _bend_angles(points))
+    excess = float(np.maximum(0.0, _bend_angles(points) - _JOINT_LIMITS).sum())
     return math.exp(-excess / 30.0)
 
 

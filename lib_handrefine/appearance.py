@@ -15,6 +15,7 @@ hides a few hands the noise did not (2 of 34).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -69,10 +70,20 @@ def analyse(small: np.ndarray) -> Appearance:
     sample = np.ascontiguousarray(small[::step, ::step])
     lab = cv2.cvtColor(sample, cv2.COLOR_RGB2LAB)
     # the most colourful 1 % of the pixels: a colour photo pasted on a gray canvas still has them
-    chroma = float(np.percentile(np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0), 99))
-    highlights = float(np.percentile(cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY), 95))
+    chroma = _percentile(np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0), 99)
+    highlights = _percentile(cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY), 95)
     fine, coarse = noise_levels(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     return Appearance(chroma < MONOCHROME_CHROMA, fine, coarse, highlights)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """np.percentile's default (linear) percentile of all values, by one partition (a tenth of the time: this runs
+    on every image)."""
+    flat = values.ravel()
+    pos = q / 100 * (flat.size - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    part = np.partition(flat, (lo, hi))
+    return float(part[lo] + (float(part[hi]) - float(part[lo])) * (pos - lo))
 
 
 def noise_sigma(gray: np.ndarray) -> float:

@@ -4,9 +4,11 @@
 
 Plain MediaPipe = one HandLandmarker pass over the image as it is (8 hands, confidence 0.5). HandRefine = the
 detector with its extra pass modes (default auto). The set is benchmarks/transformed_set.py: transformed copies of
-../shared/data/hands and grids of its hand photos. Prints per transform family: hands found, boxes on no hand,
-then median ms per image (wall clock and CPU time; images up to 1024 px, the speed target's scope; runs of plain and
-HandRefine alternate per image so both see the same machine load) and the hand check's ms per hand.
+../shared/data/hands and grids of its hand photos. Prints per transform family: hands found, how many of them
+carry landmarks on the hand ("lm ok": mean distance to the reference landmarks under 0.3 palm lengths; a box can
+find a hand with a skeleton fitted off it), boxes on no hand, then median ms per image (wall clock and CPU time;
+images up to 1024 px, the speed target's scope; runs of plain and HandRefine alternate per image so both see the
+same machine load) and the hand check's ms per hand.
 --dump writes every box on no hand as a crop to look at.
 """
 
@@ -26,7 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from transformed_set import FAMILIES, MODEL, Sample, grids, reference, score, transformed  # noqa: E402
+from transformed_set import (  # noqa: E402
+    FAMILIES,
+    MODEL,
+    Sample,
+    grids,
+    landmarks_in_place,
+    reference,
+    score,
+    transformed,
+)
 
 from lib_handrefine.detect import HandDetector  # noqa: E402
 
@@ -43,20 +54,21 @@ class PlainMediaPipe:
             min_tracking_confidence=confidence)
         self.landmarker = vision.HandLandmarker.create_from_options(options)
 
-    def boxes(self, rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+    def hands(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """The (21, 2) landmarks of each hand found, in pixels."""
         import mediapipe as mp
 
         result = self.landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
         h, w = rgb.shape[:2]
-        out = []
-        for lms in result.hand_landmarks:
-            xs, ys = [p.x * w for p in lms], [p.y * h for p in lms]
-            out.append((int(np.floor(min(xs))), int(np.floor(min(ys))), int(np.ceil(max(xs))) + 1,
-                        int(np.ceil(max(ys))) + 1))
-        return out
+        return [np.array([[p.x * w, p.y * h] for p in lms]) for lms in result.hand_landmarks]
 
     def close(self) -> None:
         self.landmarker.close()
+
+
+def box_of(landmarks: np.ndarray) -> tuple[int, int, int, int]:
+    (x0, y0), (x1, y1) = np.floor(landmarks.min(axis=0)), np.ceil(landmarks.max(axis=0))
+    return int(x0), int(y0), int(x1) + 1, int(y1) + 1
 
 
 def timed(fn):
@@ -86,14 +98,15 @@ def recentred_pass_ms(detector: HandDetector) -> float:
 
 class Tally:
     def __init__(self) -> None:
-        self.found = self.hands = 0
+        self.found = self.hands = self.in_place = 0
         self.false: list[tuple[str, tuple]] = []
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
-    def add(self, sample: Sample, boxes: list, wall: float, cpu: float) -> None:
+    def add(self, sample: Sample, boxes: list, wall: float, cpu: float, fits: list) -> None:
         s = score(sample, boxes)
         self.found += s.found
+        self.in_place += landmarks_in_place(sample, s, fits)
         self.hands += len(sample.hands)
         self.false += [(sample.name, b) for b in s.false]
         if max(sample.rgb.shape[:2]) <= 1024:
@@ -102,7 +115,7 @@ class Tally:
 
     def cell(self) -> str:
         pct = 100 * self.found / self.hands if self.hands else 100.0
-        return f"{self.found:4d}/{self.hands:<4d} {pct:5.1f}% {len(self.false):3d}"
+        return f"{self.found:4d}/{self.hands:<4d} {pct:5.1f}% {self.in_place:4d} {len(self.false):3d}"
 
 
 def main() -> None:
@@ -127,14 +140,16 @@ def main() -> None:
     samples = list(transformed(ref, [f for f in families if f != "grid"], images)) if set(families) - {"grid"} else []
     try:
         for sample in [*samples, *(grids(ref) if "grid" in families else [])]:
-            boxes, wall, cpu = timed(lambda s=sample: plain.boxes(s.rgb))
-            tallies[sample.family]["plain"].add(sample, boxes, wall, cpu)
+            fits, wall, cpu = timed(lambda s=sample: plain.hands(s.rgb))
+            boxes = [box_of(lm) for lm in fits]
+            tallies[sample.family]["plain"].add(sample, boxes, wall, cpu, fits)
             plain_found = score(sample, boxes).found
             for mode in modes:
                 max_hands = 32 if sample.family == "grid" else 8
                 det, wall, cpu = timed(
                     lambda s=sample, m=mode, n=max_hands: detector.detect(s.rgb, args.confidence, n, m))
-                tallies[sample.family][mode].add(sample, [h.bbox for h in det.hands], wall, cpu)
+                tallies[sample.family][mode].add(sample, [h.bbox for h in det.hands], wall, cpu,
+                                                 [h.landmarks for h in det.hands])
                 if mode == modes[0]:
                     if det.checked:
                         check_ms.append(det.check_ms / det.checked)
@@ -153,13 +168,14 @@ def main() -> None:
         detector.close()
         plain.close()
     columns = ["plain", *modes]
-    print(f"{'family':10} " + " ".join(f"{c + ' found':>16} {'false':>5}" for c in columns))
+    print(f"{'family':10} " + " ".join(f"{c + ' found':>14} {'lm ok':>5} {'false':>4}" for c in columns))
     total: dict[str, Tally] = defaultdict(Tally)
     for family, by in tallies.items():
         print(f"{family:10} " + " ".join(f"{by[c].cell():>22}" for c in columns))
         for c in columns:
             t = total[c]
             t.found += by[c].found
+            t.in_place += by[c].in_place
             t.hands += by[c].hands
             t.false += by[c].false
             t.wall += by[c].wall

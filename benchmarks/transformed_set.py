@@ -55,6 +55,7 @@ class Sample:
     hands: list[Box]  # hands that must be found
     others: list[Box] = field(default_factory=list)  # real hands that may be found
     no_hands: bool = False  # an f* image: every box is a non-hand box
+    landmarks: list[np.ndarray] = field(default_factory=list)  # (21, 2) reference landmarks of each of `hands`
 
 
 # ----- reference hands on the originals -----
@@ -213,9 +214,10 @@ def transformed(ref: dict, families: list[str] | None = None, images: list[str] 
         for family in families or FAMILIES:
             rgb, m = FAMILIES[family](original)
             size = (rgb.shape[1], rgb.shape[0])
-            hands = [_box_of(_apply(m, np.array(lm, np.float64)), size) for lm in entry["hands"]]
+            landmarks = [_apply(m, np.array(lm, np.float64)) for lm in entry["hands"]]
+            hands = [_box_of(lm, size) for lm in landmarks]
             others = [_box_of(_apply(m, _corners(b)), size) for b in entry["others"]]
-            yield Sample(f"{Path(name).stem}/{family}", family, rgb, hands, others, name.startswith("f"))
+            yield Sample(f"{Path(name).stem}/{family}", family, rgb, hands, others, name.startswith("f"), landmarks)
 
 
 # ----- grids of hand photos -----
@@ -229,7 +231,7 @@ def grid(ref: dict, cells: int, side: int, seed: int) -> Sample:
     picks = [names[i] for i in rng.permutation(len(names))[: cells * cells]]
     canvas = np.full((side, side, 3), 96, np.uint8)
     cell = side // cells
-    hands, others = [], []
+    hands, others, landmarks = [], [], []
     for k, name in enumerate(picks):
         img = load_image(HANDS_DIR / name)
         h, w = img.shape[:2]
@@ -239,9 +241,10 @@ def grid(ref: dict, cells: int, side: int, seed: int) -> Sample:
         ox = (k % cells) * cell + (cell - small.shape[1]) // 2
         canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
         m = np.array([[s, 0, ox], [0, s, oy]])
-        hands += [_box_of(_apply(m, np.array(lm, np.float64)), (side, side)) for lm in ref[name]["hands"]]
+        landmarks += [_apply(m, np.array(lm, np.float64)) for lm in ref[name]["hands"]]
+        hands += [_box_of(lm, (side, side)) for lm in landmarks[len(hands):]]
         others += [_box_of(_apply(m, _corners(b)), (side, side)) for b in ref[name]["others"]]
-    return Sample(f"grid{cells}x{cells}/{side}", "grid", canvas, hands, others)
+    return Sample(f"grid{cells}x{cells}/{side}", "grid", canvas, hands, others, landmarks=landmarks)
 
 
 def grids(ref: dict) -> Iterator[Sample]:
@@ -260,6 +263,7 @@ class Score:
     missed: int = 0
     false: list[Box] = field(default_factory=list)  # boxes on no hand
     duplicates: int = 0  # a second box on a hand already matched
+    matched: list[tuple[int, int]] = field(default_factory=list)  # (box index, hand index) of each hand found
 
 
 def score(sample: Sample, boxes: list[Box]) -> Score:
@@ -274,6 +278,7 @@ def score(sample: Sample, boxes: list[Box]) -> Score:
         if iou >= MATCH_IOU and i not in used_boxes and j not in used_hands:
             used_boxes.add(i)
             used_hands.add(j)
+            out.matched.append((i, j))
     out.found = len(used_hands)
     out.missed = len(sample.hands) - out.found
     for i, b in enumerate(boxes):
@@ -284,6 +289,19 @@ def score(sample: Sample, boxes: list[Box]) -> Score:
         elif not any(box_overlap(b, o)[0] >= OTHER_IOU or box_overlap(b, o)[1] >= 0.6 for o in sample.others):
             out.false.append(tuple(int(v) for v in b))
     return out
+
+
+LANDMARKS_IN_PLACE = 0.3  # mean landmark distance, in palm lengths of the reference hand, of a fit on the hand
+
+
+def landmarks_in_place(sample: Sample, result: Score, fits: list[np.ndarray]) -> int:
+    """How many of the hands found carry landmarks on the hand (`fits`: the (21, 2+) landmarks of each box)."""
+    good = 0
+    for i, j in result.matched:
+        ref = sample.landmarks[j]
+        palm = max(float(np.linalg.norm(ref[9] - ref[0])), 1.0)
+        good += float(np.linalg.norm(fits[i][:, :2] - ref, axis=1).mean()) < LANDMARKS_IN_PLACE * palm
+    return good
 
 
 def all_samples(ref: dict | None = None) -> Iterator[Sample]:

@@ -231,7 +231,7 @@ def grid(ref: dict, cells: int, side: int, seed: int) -> Sample:
     picks = [names[i] for i in rng.permutation(len(names))[: cells * cells]]
     canvas = np.full((side, side, 3), 96, np.uint8)
     cell = side // cells
-    hands, others, landmarks = [], [], []
+    others, landmarks = [], []
     for k, name in enumerate(picks):
         img = load_image(HANDS_DIR / name)
         h, w = img.shape[:2]
@@ -242,8 +242,8 @@ def grid(ref: dict, cells: int, side: int, seed: int) -> Sample:
         canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
         m = np.array([[s, 0, ox], [0, s, oy]])
         landmarks += [_apply(m, np.array(lm, np.float64)) for lm in ref[name]["hands"]]
-        hands += [_box_of(lm, (side, side)) for lm in landmarks[len(hands):]]
         others += [_box_of(_apply(m, _corners(b)), (side, side)) for b in ref[name]["others"]]
+    hands = [_box_of(lm, (side, side)) for lm in landmarks]
     return Sample(f"grid{cells}x{cells}/{side}", "grid", canvas, hands, others, landmarks=landmarks)
 
 

@@ -70,6 +70,11 @@ class Verdict:
         return not self.reason
 
 
+def _weighted(score: float, anatomy: float) -> float:
+    """A hand score from the detector's score and the skeleton's plausibility (an implausible one halves it)."""
+    return score * (0.5 + 0.5 * anatomy)
+
+
 def disagreement(a: Hand, b: Hand) -> float:
     """Mean distance between two detections' 21 landmarks, in units of the first hand's palm length."""
     dist = np.linalg.norm(a.landmarks[:, :2] - b.landmarks[:, :2], axis=1)
@@ -102,7 +107,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     may carry a re-fitted hand (`Verdict.hand`) to report instead of `group[0]`."""
     hand = group[0]
     anatomy = plausibility(hand.world_landmarks)
-    base = hand.score * (0.5 + 0.5 * anatomy)
+    base = _weighted(hand.score, anatomy)
     whole = hand.source == "full" and hand.score >= confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
@@ -115,7 +120,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     if refit is not None:
         # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass
         # or an unlucky window; measured: the re-fits then agree among themselves). The re-fit gets the same looks.
-        again, _ = _second_looks(refit, rgb, detector, appearance, False, refit.score * (0.5 + 0.5 * anatomy))
+        again, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
         passes += again.passes
         if again.accepted:
             return Verdict(again.score, "", passes, refit)
@@ -128,7 +133,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
     # where the two wider crops agree on the hand)
     best = min(sure, key=lambda fit: sum(disagreement(fit, other) for other in sure))
-    return Verdict(best.score * (0.5 + 0.5 * plausibility(best.world_landmarks)), "", passes, best)
+    return Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best)
 
 
 def check_group(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,

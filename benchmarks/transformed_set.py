@@ -162,10 +162,18 @@ def _blur(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(rgb, (0, 0), sigma)
 
 
-def _jpeg(rgb: np.ndarray) -> np.ndarray:
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 20])
-    assert ok
-    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+def _jpeg(quality: int) -> Callable[[np.ndarray], np.ndarray]:
+    def run(rgb: np.ndarray) -> np.ndarray:
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        assert ok
+        return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return run
+
+
+def _sepia(rgb: np.ndarray) -> np.ndarray:
+    """The classic sepia toning matrix (a single-tone picture: every colour on one hue)."""
+    m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
+    return np.clip(rgb.astype(np.float32) @ m.T, 0, 255).astype(np.uint8)
 
 
 def _noise(rgb: np.ndarray) -> np.ndarray:
@@ -184,7 +192,8 @@ def _grain(rgb: np.ndarray) -> np.ndarray:
 FAMILIES: dict[str, Transform] = {
     "rot90": _rot90(1), "rot180": _rot90(2), "rot270": _rot90(3), "rot30": _rotate(30.0), "rot-60": _rotate(-60.0),
     "mirror": _mirror, "dark": _photometric(_dark), "contrast": _photometric(_contrast),
-    "gray": _photometric(_gray), "blur": _photometric(_blur), "jpeg20": _photometric(_jpeg),
+    "gray": _photometric(_gray), "sepia": _photometric(_sepia), "blur": _photometric(_blur),
+    "jpeg20": _photometric(_jpeg(20)), "jpeg10": _photometric(_jpeg(10)),
     "noise": _photometric(_noise), "grain": _photometric(_grain), "canvas": _canvas,
     "half": _resize(0.5), "double": _resize(2.0),
 }

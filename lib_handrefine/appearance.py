@@ -4,11 +4,15 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
 - Grayscale: 13 of 34 hands found. Neither detection nor presence confidence is the cause (both at 0.1: 17 of 34),
   and a crop that centres the hand does not help: the palm detector looks for skin colour. Toning the gray copy
   with a constant skin hue (CIELAB a=+15, b=+20 on the gray values) finds 24 of 34.
+- Sepia and other single-tone images: 11 of 34 (plain MediaPipe); their skin has the picture's one hue, not its own.
+  Found as single-tone (every colour on one hue line) and toned like grayscale: 25 of 34, no box on no hand.
 - Noise (sigma 25) and film grain: 18 and 5 of 34. A Gaussian blur of sigma 2 px at the pass size finds 30 and 21.
   Blurring a clean image costs little (33 -> 32 of 34 at sigma 1), so the blur is applied only where noise is
   measured.
 - Dark (underexposed): 30 of 34; equalising the lightness locally (CLAHE) finds 34 of 34. High contrast (clipped
   shadows and highlights): 28 of 34, and no tone curve brings them back.
+- Strong JPEG compression (quality 10): 24 of 34 (plain MediaPipe), 26 with extra passes; the 8 px block edges
+  confuse the palm detector. The image blurred by 1 px first: 31 of 34. Such images are told by their block grid.
 On a noisy image the whole-image pass also runs on the untouched copy (what plain MediaPipe sees): the blur
 hides a few hands the noise did not (2 of 34).
 """
@@ -23,17 +27,30 @@ import numpy as np
 
 ANALYSIS_SIDE = 512
 MONOCHROME_CHROMA = 8.0  # CIELAB chroma (0..255 scale) that 99 % of a hueless image's pixels stay under
+# A single-tone image (sepia, a tinted black-and-white photo): its colours point one way in the CIELAB a/b plane.
+# Measured on the test photos (41) and their copies: sepia copies reach >= 0.98 of their chroma along one hue (39 of
+# 41) with 99 % of the pixels within 9.7 of that line; colour photos: 3 of 41 reach 0.98 (warm close-ups, a cat),
+# and only a03 (a thumb on skin-coloured ground, near sepia already) and darkened copies stay within 10; toning those
+# costs no hand.
+SINGLE_HUE_SHARE = 0.98  # length of the summed a/b vectors over the sum of their lengths
+SINGLE_HUE_SPREAD = 10.0  # 99th percentile of the distance (a/b units) from the hue line
 SKIN_TONE = (15, 20)  # CIELAB a, b offsets: a light skin hue
 NOISE_SIGMA = 2.5  # pixel noise (grey levels) from which a pass input is blurred first; clean photos: median 0.5
 GRAIN_SIGMA = 3.5  # the same at half resolution (grain); clean photos: median 0.7, 90th percentile 2.2
 STRONG_NOISE_SIGMA = 5.0  # from here the blur is wider
+# JPEG blocks: in a heavily compressed image, of every 8 neighbouring pixel steps the largest falls on the block
+# edge. Share of such steps on the most frequent of the 8 offsets, measured: the test photos (JPEGs themselves,
+# and their copies) at most 0.45, quality-10 copies 0.53 and more (quality 20: 0.43 and more), uniform 0.125.
+BLOCKY_SHARE = 0.5
+BLOCK_SAMPLE = 384  # px: the centre crop the block grid is measured on (~0.1 ms)
+DEBLOCK_SIGMA = 1.0  # px in the original image
 DARK_HIGHLIGHTS = 128  # 95th percentile gray value; test photos >= 137, their darkened copies <= 114
 _LAPLACE = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 @dataclass(frozen=True)
 class Appearance:
-    monochrome: bool  # no hue to speak of: grayscale or a single-tone (sepia) image
+    monochrome: bool  # no hue of its own: grayscale or a single-tone (sepia) image
     noise: float  # estimated pixel noise sigma in grey levels at ANALYSIS_SIDE
     grain: float  # the same at half that resolution
     highlights: float  # 95th percentile of the gray values: under DARK_HIGHLIGHTS the whole picture is dark
@@ -55,7 +72,8 @@ class Appearance:
         """Plain-language warnings for a plan: conditions under which detection is known to be weaker."""
         out = []
         if self.monochrome:
-            out.append("grayscale image: hand detection is less reliable (MediaPipe relies on skin colour)")
+            out.append("grayscale or single-tone image: hand detection is less reliable (MediaPipe relies on "
+                       "skin colour)")
         if self.noisy:
             out.append(f"noisy or grainy image (~{max(self.noise, self.grain):.0f} grey levels): hand detection is "
                        "less reliable")
@@ -69,11 +87,25 @@ def analyse(small: np.ndarray) -> Appearance:
     step = max(1, round(max(small.shape[:2]) / 128))  # colour and tone statistics need no more than ~128 px
     sample = np.ascontiguousarray(small[::step, ::step])
     lab = cv2.cvtColor(sample, cv2.COLOR_RGB2LAB)
-    # the most colourful 1 % of the pixels: a colour photo pasted on a gray canvas still has them
-    chroma = _percentile(np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0), 99)
     highlights = _percentile(cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY), 95)
     fine, coarse = noise_levels(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-    return Appearance(chroma < MONOCHROME_CHROMA, fine, coarse, highlights)
+    return Appearance(_hueless(lab), fine, coarse, highlights)
+
+
+def _hueless(lab: np.ndarray) -> bool:
+    """Whether an image has no hue of its own: gray, or every colour on one hue (sepia, a tint)."""
+    a = lab[..., 1].astype(np.float32) - 128.0
+    b = lab[..., 2].astype(np.float32) - 128.0
+    chroma = np.hypot(a, b)
+    # the most colourful 1 % of the pixels: a colour photo pasted on a gray canvas still has them
+    if _percentile(chroma, 99) < MONOCHROME_CHROMA:
+        return True
+    sum_a, sum_b = float(a.sum()), float(b.sum())
+    length = math.hypot(sum_a, sum_b)
+    if length < SINGLE_HUE_SHARE * float(chroma.sum()):
+        return False
+    off_line = np.abs(a * (sum_b / length) - b * (sum_a / length))
+    return _percentile(off_line, 99) < SINGLE_HUE_SPREAD
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -111,6 +143,37 @@ def blur_for_noise(fine: float, coarse: float) -> float:
         return 0.0
     sigma = 2.0 if max(fine, coarse) >= STRONG_NOISE_SIGMA else 1.2
     return sigma * 1.5 if coarse > fine else sigma  # clumped noise needs a wider blur
+
+
+def blockiness(rgb: np.ndarray) -> float:
+    """How strongly an image shows JPEG's 8 px block grid (0.125: not at all, 1: every block edge), measured in the
+    original's pixels (a resized copy has lost the grid), on every 4th row and column of a centre crop."""
+    h, w = rgb.shape[:2]
+    y0, x0 = max(0, (h - BLOCK_SAMPLE) // 2), max(0, (w - BLOCK_SAMPLE) // 2)
+    green = rgb[y0:y0 + BLOCK_SAMPLE, x0:x0 + BLOCK_SAMPLE, 1]
+    return (_edge_phase_share(np.ascontiguousarray(green[::4]))
+            + _edge_phase_share(np.ascontiguousarray(green[:, ::4].T))) / 2
+
+
+def _edge_phase_share(rows: np.ndarray) -> float:
+    """Of every 8 neighbouring steps along the rows, which offset holds the largest: the share of the most frequent
+    (flat stretches, whose steps are all under 3 grey levels, do not count; ties count for every offset)."""
+    steps = cv2.absdiff(rows[:, 1:], rows[:, :-1])
+    n = steps.shape[1] // 8 * 8
+    if n < 16:
+        return 0.0
+    phases = [steps[:, p:n:8] for p in range(8)]
+    top = np.maximum.reduce(phases)
+    textured = top >= 3
+    if np.count_nonzero(textured) < 64:
+        return 0.0
+    hits = [np.count_nonzero((phase == top) & textured) for phase in phases]
+    return max(hits) / sum(hits)
+
+
+def deblock(rgb: np.ndarray) -> np.ndarray:
+    """The image with its JPEG block edges blurred away if it shows them, else the image itself."""
+    return cv2.GaussianBlur(rgb, (0, 0), DEBLOCK_SIGMA) if blockiness(rgb) > BLOCKY_SHARE else rgb
 
 
 def tone_skin(rgb: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .appearance import ANALYSIS_SIDE, Appearance, analyse
+from .appearance import ANALYSIS_SIDE, Appearance, analyse, deblock
 from .boxes import box_extent
 from .detect import LOW_DETECTION
 from .handcheck import Verdict, check_group, with_check
@@ -94,7 +94,11 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     appearance = analyse(small)
     full = Look((0, 0, small.shape[1], small.shape[0]), "full", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
     fx, fy = w / small.shape[1], h / small.shape[0]
-    hands = [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands, appearance)]
+    # a heavily compressed JPEG: its block edges hide hands from the whole-image pass (the zoomed passes and the
+    # check see the untouched image: blurred, c01's second hand in the quality-20 copy is lost)
+    smooth = deblock(rgb)
+    first = small if smooth is rgb else shrink(smooth, ANALYSIS_SIDE)
+    hands = [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands, appearance)]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)]
     if appearance.noisy and mode != "off":  # the blur against noise can hide a hand: look at the untouched copy too
         hands += [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands)]

@@ -190,7 +190,8 @@ def _grain(rgb: np.ndarray) -> np.ndarray:
 
 
 FAMILIES: dict[str, Transform] = {
-    "rot90": _rot90(1), "rot180": _rot90(2), "rot270": _rot90(3), "rot30": _rotate(30.0), "rot-60": _rotate(-60.0),
+    "rot90": _rot90(1), "rot180": _rot90(2), "rot270": _rot90(3), "rot30": _rotate(30.0), "rot45": _rotate(45.0),
+    "rot-60": _rotate(-60.0),
     "mirror": _mirror, "dark": _photometric(_dark), "contrast": _photometric(_contrast),
     "gray": _photometric(_gray), "sepia": _photometric(_sepia), "blur": _photometric(_blur),
     "jpeg20": _photometric(_jpeg(20)), "jpeg10": _photometric(_jpeg(10)),

@@ -48,6 +48,8 @@ ROUNDS = 2
 FULL_RES_SIDE = 1024  # the full-resolution pass of a picture with one small hand
 LONE_HAND_SHARE = 0.12  # "small": under this share of the long side (a person seen whole; measured: up to 0.2 the
 # pass runs on 3x as many pictures and raises the median time, for no more hands)
+LARGE_LONE_HAND_SHARE = 0.2  # the same on pictures over LARGE_IMAGE, where time counts less (measured: c02 turned by
+# 45 degrees, 1638 px, one hand of 0.16 found at 512 px; plain MediaPipe at full resolution finds both)
 LOW_SOURCES = ("low", "wide")  # whole-image passes at the low palm threshold
 WIDE_PAD = 0.5  # the zoomed-out pass: the image on a gray canvas this share of its long side wider on every side
 
@@ -190,7 +192,8 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
 def _lone_small_hand(hands: list[Hand], long_side: int) -> bool:
     """One hand found, and a small one: a person seen whole, whose other hand may be just too faint at 512 px."""
     groups = group_hands(hands)
-    return len(groups) == 1 and groups[0][0].extent < LONE_HAND_SHARE * long_side
+    share = LARGE_LONE_HAND_SHARE if long_side > LARGE_IMAGE else LONE_HAND_SHARE
+    return len(groups) == 1 and groups[0][0].extent < share * long_side
 
 
 def _zoomed_out(detector: HandDetector, small: np.ndarray, scale: tuple[float, float], confidence: float,

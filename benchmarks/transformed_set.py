@@ -145,6 +145,18 @@ def _canvas(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return canvas, np.array([[1.0, 0, x], [0, 1.0, y]])
 
 
+def _plain_canvas(factor: int) -> Transform:
+    """The image pasted at a seeded position onto a plain light canvas `factor` times its size."""
+    def run(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, w = rgb.shape[:2]
+        rng = np.random.default_rng(h * 31 + w + factor)
+        canvas = np.full((factor * h, factor * w, 3), 235, np.uint8)
+        y, x = int(rng.integers(0, (factor - 1) * h + 1)), int(rng.integers(0, (factor - 1) * w + 1))
+        canvas[y:y + h, x:x + w] = rgb
+        return canvas, np.array([[1.0, 0, x], [0, 1.0, y]])
+    return run
+
+
 def _dark(rgb: np.ndarray) -> np.ndarray:
     return (np.power(rgb / 255.0, 1.5) * 0.45 * 255).astype(np.uint8)
 
@@ -196,6 +208,7 @@ FAMILIES: dict[str, Transform] = {
     "gray": _photometric(_gray), "sepia": _photometric(_sepia), "blur": _photometric(_blur),
     "jpeg20": _photometric(_jpeg(20)), "jpeg10": _photometric(_jpeg(10)),
     "noise": _photometric(_noise), "grain": _photometric(_grain), "canvas": _canvas,
+    "canvas4": _plain_canvas(4),
     "half": _resize(0.5), "double": _resize(2.0),
 }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import cv2
@@ -24,6 +24,7 @@ import numpy as np
 
 from .appearance import ANALYSIS_SIDE, Appearance, analyse, deblock
 from .boxes import box_extent
+from .content import content_box
 from .detect import LOW_DETECTION
 from .handcheck import Verdict, check_group, with_check
 from .hands import Detection, Hand, Look, Rejected, group_hands
@@ -64,7 +65,7 @@ class Candidates:
 
 def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Detection:
     start = time.perf_counter()
-    found = search(detector, rgb, confidence, max_hands, mode)
+    found = _search_picture(detector, rgb, confidence, max_hands, mode)
     hands: list[Hand] = []
     rejected: list[Rejected] = []
     checked, check_passes, check_ms = 0, 0, 0.0
@@ -85,6 +86,22 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
             rejected.append(Rejected(group[0].bbox, verdict.reason, verdict.score))
     return Detection(hands[:max_hands], found.passes + check_passes, (time.perf_counter() - start) * 1000, rejected,
                      found.appearance.notes(), checked, check_passes, check_ms)
+
+
+def _search_picture(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int,
+                    mode: str) -> Candidates:
+    """`search` over the whole image and, where a picture sits on a plain canvas, over the picture too (its hands,
+    small for the canvas, are well sized for the picture), in image coordinates."""
+    whole = search(detector, rgb, confidence, max_hands, mode)
+    box = content_box(rgb) if mode != "off" else None
+    if box is None:
+        return whole
+    x0, y0, x1, y1 = box
+    found = search(detector, rgb[y0:y1, x0:x1], confidence, max_hands, mode)
+    hands = [hd for group in whole.groups for hd in group]
+    hands += [_moved(hd, x0, y0) for group in found.groups for hd in group]
+    looks = [replace(lk, box=(lk.box[0] + x0, lk.box[1] + y0, lk.box[2] + x0, lk.box[3] + y0)) for lk in found.looks]
+    return Candidates(group_hands(hands), whole.appearance, whole.passes + found.passes, whole.looks + looks)
 
 
 def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands: int, mode: str) -> Candidates:
@@ -218,6 +235,11 @@ def shrink(rgb: np.ndarray, max_side: int) -> np.ndarray:
         return rgb
     f = max_side / max(h, w)
     return cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_LINEAR)
+
+
+def _moved(hand: Hand, dx: int, dy: int) -> Hand:
+    pts = hand.landmarks + np.array([dx, dy, 0], np.float32)
+    return Hand(pts, hand.world_landmarks, hand.handedness, hand.score, hand.source, hand.check)
 
 
 def _scaled(hand: Hand, fx: float, fy: float) -> Hand:

@@ -3,6 +3,7 @@
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import pytest
 
@@ -55,10 +56,13 @@ def test_more_hands_than_one_pass_on_the_data_set(detector):
     assert extra >= single >= 33
 
 
-def _canvas_with(name: str, size: tuple[int, int], corner: str) -> np.ndarray:
+def _canvas_with(name: str, size: tuple[int, int], corner: str, textured: bool = False) -> np.ndarray:
     src = load_image(HANDS_DIR / name)
     w, h = size
     canvas = np.full((h, w, 3), 128, np.uint8)
+    if textured:  # blurred random blotches: no plain canvas to tell the picture from
+        blotches = np.random.default_rng(w + h).integers(60, 200, (h // 16 + 1, w // 16 + 1, 3)).astype(np.uint8)
+        canvas = cv2.resize(blotches, (w, h), interpolation=cv2.INTER_LINEAR)
     sh, sw = src.shape[:2]
     y, x = (h - sh, w - sw) if corner == "br" else (0, 0)
     canvas[y:y + sh, x:x + sw] = src
@@ -70,11 +74,14 @@ def _canvas_with(name: str, size: tuple[int, int], corner: str) -> np.ndarray:
     [("b04_hagrid_four_b.jpg", (1536, 768), "br"), ("b01_hagrid_call_a.jpg", (1024, 1024), "tl"),
      ("a04_photo_hand_icecream_224.jpg", (1536, 768), "br"), ("b04_hagrid_four_b.jpg", (1800, 600), "br")],
 )
-def test_extra_pass_finds_small_hands_on_a_large_canvas(detector, name, size, corner):
-    canvas = _canvas_with(name, size, corner)
+@pytest.mark.parametrize("textured", [False, True])
+def test_extra_pass_finds_small_hands_on_a_large_canvas(detector, name, size, corner, textured):
+    """On a plain canvas the picture is searched as a picture of its own (its whole-picture pass finds the hand); on
+    a textured one, tiles at the hand's scale do."""
+    canvas = _canvas_with(name, size, corner, textured)
     assert detector.detect(canvas, extra_pass=False).hands == []
     found = detector.detect(canvas, extra_pass=True).hands
-    assert len(found) == 1 and found[0].source == "tile"
+    assert len(found) == 1 and found[0].source == ("tile" if textured else "full")
     x0, y0, x1, y1 = found[0].bbox
     assert 0 <= x0 < x1 <= size[0] and 0 <= y0 < y1 <= size[1]
 

@@ -117,11 +117,11 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     # check see the untouched image: blurred, c01's second hand in the quality-20 copy is lost)
     smooth = deblock(rgb)
     first = small if smooth is rgb else shrink(smooth, ANALYSIS_SIDE)
-    hands = [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands, appearance)]
-    done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)]
-    if appearance.noisy and mode != "off":  # the blur against noise can hide a hand: look at the untouched copy too
-        hands += [_scaled(hd, fx, fy) for hd in detector.look(small, full, confidence, max_hands)]
-        done.append(done[0])
+    # the blur against noise can hide a hand: a noisy image's untouched copy gets a look too, on the other worker
+    inputs = [(first, appearance), *([(small, None)] if appearance.noisy and mode != "off" else [])]
+    first_finds = detector.map(lambda job: detector.look(job[0], full, confidence, max_hands, job[1]), inputs)
+    hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
+    done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(inputs)
     if mode != "off" and max(w, h) > ANALYSIS_SIDE and _lone_small_hand(hands, max(w, h)):
         # one small hand on a large picture (a person seen whole): the other hand may be too faint at 512 px and
         # found at full resolution (measured: c01's second hand in the high-contrast and JPEG copies)

@@ -8,8 +8,9 @@ again find hands at their own floor; on a picture over 1024 px whose hands are t
 quarters. Around each small hand found, one window looks for its neighbour (the other hand of a person is usually
 near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
 hand too big for the palm detector; where one small hand was found on a large picture, a full-resolution pass looks
-for the person's other hand. "thorough" searches at the scale of the smallest fixable hand everywhere.
-The cost grows with the number of tiles, not with the pixels.
+for the person's other hand. A picture on a plain canvas is also searched as a picture of its own (content.py).
+"thorough" searches at the scale of the smallest fixable hand everywhere. The cost grows with the number of tiles,
+not with the pixels.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.transformed_set import FAMILIES
 from lib_handrefine.appearance import (
     BLOCKY_SHARE,
     NOISE_SIGMA,
@@ -32,25 +33,15 @@ def test_grayscale_and_colour_are_told_apart(name):
     assert gray.monochrome and any("grayscale" in n for n in gray.notes())
 
 
-def _sepia(rgb):
-    m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
-    return np.clip(rgb.astype(np.float32) @ m.T, 0, 255).astype(np.uint8)
-
-
 @pytest.mark.parametrize("name", ["b04_hagrid_four_b.jpg", "c07_photo_woman_lying.jpeg", "f04_nohand_cat.png",
                                   "d01_sd_malformed_1.jpg"])
 def test_sepia_is_single_tone_and_a_warm_colour_photo_is_not(name):
     """A sepia picture has colour, but only the one hue: its skin is no cue, so it is toned like a gray one."""
     rgb = load_image(HANDS_DIR / name)
     assert not analyse(rgb).monochrome
-    assert analyse(_sepia(rgb)).monochrome
+    assert analyse(FAMILIES["sepia"](rgb)[0]).monochrome
     tinted = np.clip(_gray(rgb).astype(np.float32) * [1.0, 0.9, 0.75], 0, 255).astype(np.uint8)  # a warm tint
     assert analyse(tinted).monochrome
-
-
-def _jpeg(rgb, quality):
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 @pytest.mark.parametrize("name", ["b10_hagrid_rock_tiny.jpg", "c07_photo_woman_lying.jpeg", "d01_sd_malformed_1.jpg",
@@ -58,7 +49,7 @@ def _jpeg(rgb, quality):
 def test_heavy_jpeg_blocks_are_found_and_blurred_away(name):
     rgb = load_image(HANDS_DIR / name)  # b10 is the most compressed of the test photos
     assert blockiness(rgb) < BLOCKY_SHARE and deblock(rgb) is rgb
-    blocky = _jpeg(rgb, 10)
+    blocky = FAMILIES["jpeg10"](rgb)[0]  # JPEG quality 10
     assert blockiness(blocky) > BLOCKY_SHARE
     smooth = deblock(blocky)
     steps = [np.abs(np.diff(im[..., 1].astype(int), axis=1)).mean() for im in (blocky, smooth)]

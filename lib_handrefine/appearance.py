@@ -125,7 +125,7 @@ def noise_sigma(gray: np.ndarray) -> float:
         return 0.0
     # |Laplacian-like response| saturated to uint8 (the median of interest is far below 255); every 2nd pixel
     response = cv2.convertScaleAbs(cv2.filter2D(gray, cv2.CV_16S, _LAPLACE))[1:-1:2, 1:-1:2]
-    counts = np.cumsum(np.bincount(response.ravel(), minlength=256))
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(response)], [0], None, [256], [0, 256]).ravel())
     median = float(np.searchsorted(counts, counts[-1] / 2))
     # median |N * I| of Gaussian noise is 0.6745 * 6 sigma (the kernel's L2 norm is 6)
     return median / (0.6745 * 6.0)

@@ -1,6 +1,7 @@
 """Hand detection quality and speed: plain MediaPipe against HandRefine, side by side in one run.
 
-    python benchmarks/bench_detect.py [--families rot90,gray,...] [--modes auto,thorough] [--dump DIR]
+    python benchmarks/bench_detect.py [--families rot90,gray,...] [--modes auto,thorough] [--grid-seeds 200-207]
+        [--dump DIR]
 
 Plain MediaPipe = one HandLandmarker pass over the image as it is (8 hands, confidence 0.5). HandRefine = the
 detector with its extra pass modes (default auto). The set is benchmarks/transformed_set.py: transformed copies of
@@ -118,12 +119,22 @@ class Tally:
         return f"{self.found:4d}/{self.hands:<4d} {pct:5.1f}% {self.in_place:4d} {len(self.false):3d}"
 
 
+def _seeds(text: str) -> list[int]:
+    """"200-207" or "1,5,9" as a list of seeds."""
+    if "-" in text:
+        first, last = text.split("-")
+        return list(range(int(first), int(last) + 1))
+    return [int(v) for v in text.split(",")]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", help=f"comma list of {', '.join(FAMILIES)}, grid (default: all)")
     ap.add_argument("--images", help="comma list of original file names (default: all)")
     ap.add_argument("--modes", default="auto", help="HandRefine extra pass modes to compare (off, auto, thorough)")
     ap.add_argument("--confidence", type=float, default=0.5)
+    ap.add_argument("--grid-seeds", help="grids of every size with these seeds instead (e.g. 200-207): other photos "
+                    "in other cells")
     ap.add_argument("--dump", help="folder for crops of boxes on no hand")
     ap.add_argument("--verbose", action="store_true", help="one line per image")
     args = ap.parse_args()
@@ -138,8 +149,10 @@ def main() -> None:
     passes: dict[int, int] = defaultdict(int)
     check_total = [0, 0]  # landmark passes of the hand check, candidate boxes
     samples = list(transformed(ref, [f for f in families if f != "grid"], images)) if set(families) - {"grid"} else []
+    seeds = _seeds(args.grid_seeds) if args.grid_seeds else ()
+    group_pictures = list(grids(ref, seeds)) if "grid" in families else []
     try:
-        for sample in [*samples, *(grids(ref) if "grid" in families else [])]:
+        for sample in [*samples, *group_pictures]:
             fits, wall, cpu = timed(lambda s=sample: plain.hands(s.rgb))
             boxes = [box_of(lm) for lm in fits]
             tallies[sample.family]["plain"].add(sample, boxes, wall, cpu, fits)
@@ -205,7 +218,7 @@ def main() -> None:
     if args.dump:
         out = Path(args.dump)
         out.mkdir(parents=True, exist_ok=True)
-        by_name = {s.name: s for s in [*samples, *(grids(ref) if "grid" in families else [])]}
+        by_name = {s.name: s for s in [*samples, *group_pictures]}
         for c in columns:
             for i, (name, (x0, y0, x1, y1)) in enumerate(total[c].false):
                 rgb = by_name[name].rgb

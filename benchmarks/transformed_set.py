@@ -17,7 +17,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +49,7 @@ OTHER_HANDS: dict[str, list[Box]] = {
 
 @dataclass
 class Sample:
-    name: str  # "<image stem>/<family>" or "grid<n>/<size>"
+    name: str  # "<image stem>/<family>" or "grid<n>x<n>/<size>/seed<seed>"
     family: str
     rgb: np.ndarray
     hands: list[Box]  # hands that must be found
@@ -267,12 +267,19 @@ def grid(ref: dict, cells: int, side: int, seed: int) -> Sample:
         landmarks += [_apply(m, np.array(lm, np.float64)) for lm in ref[name]["hands"]]
         others += [_box_of(_apply(m, _corners(b)), (side, side)) for b in ref[name]["others"]]
     hands = [_box_of(lm, (side, side)) for lm in landmarks]
-    return Sample(f"grid{cells}x{cells}/{side}", "grid", canvas, hands, others, landmarks=landmarks)
+    return Sample(f"grid{cells}x{cells}/{side}/seed{seed}", "grid", canvas, hands, others, landmarks=landmarks)
 
 
-def grids(ref: dict) -> Iterator[Sample]:
-    for i, (cells, side) in enumerate(GRIDS):
-        yield grid(ref, cells, side, seed=100 + i)
+def grids(ref: dict, seeds: Sequence[int] = ()) -> Iterator[Sample]:
+    """The benchmark's grids (one per size, seeds 100-104); with `seeds`, every size with each of those seeds instead
+    (other photos in other cells)."""
+    if not seeds:
+        for i, (cells, side) in enumerate(GRIDS):
+            yield grid(ref, cells, side, seed=100 + i)
+        return
+    for cells, side in GRIDS:
+        for seed in seeds:
+            yield grid(ref, cells, side, seed)
 
 
 # ----- scoring -----

@@ -169,6 +169,12 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
 
 
+def _muted(rgb: np.ndarray) -> np.ndarray:
+    """Washed-out colours: 30 % of the colour left (a desaturated or faded picture)."""
+    gray = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB).astype(np.float32)
+    return (0.7 * gray + 0.3 * rgb).astype(np.uint8)
+
+
 def _blur(rgb: np.ndarray) -> np.ndarray:
     sigma = max(1.5, max(rgb.shape[:2]) / 250)
     return cv2.GaussianBlur(rgb, (0, 0), sigma)
@@ -205,7 +211,8 @@ FAMILIES: dict[str, Transform] = {
     "rot90": _rot90(1), "rot180": _rot90(2), "rot270": _rot90(3), "rot30": _rotate(30.0), "rot45": _rotate(45.0),
     "rot-60": _rotate(-60.0),
     "mirror": _mirror, "dark": _photometric(_dark), "contrast": _photometric(_contrast),
-    "gray": _photometric(_gray), "sepia": _photometric(_sepia), "blur": _photometric(_blur),
+    "gray": _photometric(_gray), "sepia": _photometric(_sepia), "muted": _photometric(_muted),
+    "blur": _photometric(_blur),
     "jpeg20": _photometric(_jpeg(20)), "jpeg10": _photometric(_jpeg(10)),
     "noise": _photometric(_noise), "grain": _photometric(_grain), "canvas": _canvas,
     "canvas4": _plain_canvas(4),

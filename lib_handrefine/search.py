@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .appearance import ANALYSIS_SIDE, Appearance, analyse, deblock
+from .appearance import ANALYSIS_SIDE, MUTED_CHROMA, Appearance, analyse, deblock
 from .boxes import box_extent
 from .content import content_box
 from .detect import LOW_DETECTION
@@ -110,7 +110,7 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     """Every candidate hand of the whole-image pass and of the extra passes `mode` calls for."""
     h, w = rgb.shape[:2]
     if min(h, w) < MIN_DETECT_SIDE:
-        return Candidates([], Appearance(False, 0.0, 0.0, 255.0), 0)
+        return Candidates([], Appearance(False, 0.0, 0.0, 255.0, MUTED_CHROMA), 0)
     small = shrink(rgb, ANALYSIS_SIDE)
     appearance = analyse(small)
     full = Look((0, 0, small.shape[1], small.shape[0]), "full", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)

@@ -7,6 +7,7 @@ import pytest
 from benchmarks.transformed_set import FAMILIES
 from lib_handrefine.appearance import (
     BLOCKY_SHARE,
+    MUTED_CHROMA,
     NOISE_SIGMA,
     analyse,
     blockiness,
@@ -42,6 +43,22 @@ def test_sepia_is_single_tone_and_a_warm_colour_photo_is_not(name):
     assert analyse(FAMILIES["sepia"](rgb)[0]).monochrome
     tinted = np.clip(_gray(rgb).astype(np.float32) * [1.0, 0.9, 0.75], 0, 255).astype(np.uint8)  # a warm tint
     assert analyse(tinted).monochrome
+
+
+@pytest.mark.parametrize("name", ["b04_hagrid_four_b.jpg", "c07_photo_woman_lying.jpeg", "b03_hagrid_four_a.jpg"])
+def test_washed_out_colours_are_raised_and_the_lightness_kept(name):
+    """A desaturated copy has colour, too little for the palm detector: its chroma is raised to a photo's usual
+    level; the colour photo is left as it is, and a grayscale copy is toned instead."""
+    rgb = load_image(HANDS_DIR / name)
+    assert not analyse(rgb).muted and prepare(rgb, analyse(rgb)) is rgb
+    assert not analyse(_gray(rgb)).muted
+    muted = FAMILIES["muted"](rgb)[0]
+    look = analyse(muted)
+    assert look.muted and not look.monochrome and look.notes() == []
+    raised = prepare(muted, look)
+    assert look.chroma < 0.9 * MUTED_CHROMA < analyse(raised).chroma < 1.2 * MUTED_CHROMA
+    lightness = [cv2.cvtColor(im, cv2.COLOR_RGB2LAB)[..., 0].astype(int) for im in (muted, raised)]
+    assert np.abs(lightness[0] - lightness[1]).mean() < 2
 
 
 @pytest.mark.parametrize("name", ["b10_hagrid_rock_tiny.jpg", "c07_photo_woman_lying.jpeg", "d01_sd_malformed_1.jpg",

@@ -74,7 +74,7 @@ def test_sixteen_people_in_2048_px(detector):
     ("a04_photo_hand_icecream_224.jpg", "sepia"), ("c06_photo_man_hands_waist.png", "sepia"),
     ("b08_hagrid_none_b.jpg", "sepia"), ("b03_hagrid_four_a.jpg", "jpeg10"),
     ("b01_hagrid_call_a.jpg", "jpeg10"), ("b08_hagrid_none_b.jpg", "jpeg10"),
-    # found only since washed-out colours are raised back to a photo's usual chroma (both of c01's hands)
+    # found only since washed-out colours are raised back to a photo's usual chroma (and c01's second hand)
     ("b03_hagrid_four_a.jpg", "muted"), ("b08_hagrid_none_b.jpg", "muted"),
     ("c01_photo_fullbody_stretch.jpg", "muted"),
 ])

@@ -171,8 +171,7 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
 
 def _muted(rgb: np.ndarray) -> np.ndarray:
     """Washed-out colours: 30 % of the colour left (a desaturated or faded picture)."""
-    gray = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB).astype(np.float32)
-    return (0.7 * gray + 0.3 * rgb).astype(np.uint8)
+    return (0.7 * _gray(rgb).astype(np.float32) + 0.3 * rgb).astype(np.uint8)
 
 
 def _blur(rgb: np.ndarray) -> np.ndarray:

@@ -52,9 +52,8 @@ DEBLOCK_SIGMA = 1.0  # px in the original image
 # gray canvas or border does not make a colour photo on it look washed out). Measured: the test photos reach 19-87
 # (median 37); copies left with 30 % of their colour 6-30 (median 12): the whole-image pass finds 27 of their 34
 # hands (plain MediaPipe 28). Raised to MUTED_CHROMA (at most MAX_SATURATION times): 30, and the whole search 33
-# instead of 29; on every
-# other transform of the set no hand is lost (a few photos near the level get a slight raise; the factor is 1 at
-# the level itself, so nothing jumps there).
+# instead of 29; on every other transform of the set no hand is lost (a few photos near the level get a slight
+# raise; the factor is 1 at the level itself, so nothing jumps there).
 MUTED_CHROMA = 25.0
 NEUTRAL_CHROMA = 3.0
 MAX_SATURATION = 3.0

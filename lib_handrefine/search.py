@@ -246,13 +246,17 @@ def shrink(rgb: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def _moved(hand: Hand, dx: int, dy: int) -> Hand:
-    pts = hand.landmarks + np.array([dx, dy, 0], np.float32)
-    return Hand(pts, hand.world_landmarks, hand.handedness, hand.score, hand.source, hand.check)
+    """A hand found in a crop, in the pixels of the image the crop starts at (dx, dy) of."""
+    return _mapped(hand, np.array([1.0, 1.0, 1.0], np.float32), np.array([dx, dy, 0], np.float32))
 
 
 def _scaled(hand: Hand, fx: float, fy: float) -> Hand:
     """A hand found on a resized copy, in the original's pixels (z is on the scale of x)."""
     if fx == fy == 1.0:
         return hand
-    pts = hand.landmarks * np.array([fx, fy, fx], np.float32)
-    return Hand(pts, hand.world_landmarks, hand.handedness, hand.score, hand.source, hand.check)
+    return _mapped(hand, np.array([fx, fy, fx], np.float32), np.zeros(3, np.float32))
+
+
+def _mapped(hand: Hand, scale: np.ndarray, offset: np.ndarray) -> Hand:
+    return Hand(hand.landmarks * scale + offset, hand.world_landmarks, hand.handedness, hand.score, hand.source,
+                hand.check)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .appearance import ANALYSIS_SIDE, MUTED_CHROMA, Appearance, analyse, deblock
+from .appearance import ANALYSIS_SIDE, MUTED_CHROMA, Appearance, analyse, deblock, prepare, tone_skin_ramp
 from .boxes import box_extent
 from .content import content_box
 from .detect import LOW_DETECTION
@@ -124,6 +124,13 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     first_finds = detector.map(lambda job: detector.look(job[0], full, confidence, max_hands, job[1]), inputs)
     hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(inputs)
+    if mode != "off" and appearance.monochrome and not hands:
+        # a gray or sepia image where the skin-toned copy showed no hand: toned on its mid tones only, a few are
+        # found (appearance.SKIN_RAMP). Such an image gets extra passes anyway; on every monochrome image this pass
+        # would raise the median time
+        ramped = prepare(first, appearance, tone_skin_ramp)
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(ramped, full, confidence, max_hands)]
+        done.append(done[0])
     if mode != "off" and max(w, h) > ANALYSIS_SIDE and _lone_small_hand(hands, max(w, h)):
         # one small hand on a large picture (a person seen whole): the other hand may be too faint at 512 px and
         # found at full resolution (measured: c01's second hand in the high-contrast and JPEG copies)

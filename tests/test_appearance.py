@@ -16,6 +16,7 @@ from lib_handrefine.appearance import (
     noise_levels,
     prepare,
     tone_skin,
+    tone_skin_ramp,
 )
 from lib_handrefine.imageio import load_image
 
@@ -103,3 +104,16 @@ def test_skin_tone_keeps_lightness():
     toned_gray = cv2.cvtColor(toned, cv2.COLOR_RGB2GRAY).ravel().astype(float)
     assert np.corrcoef(toned_gray, gray[..., 0].ravel())[0, 1] > 0.99  # the picture itself is unchanged
     assert prepare(gray, analyse(gray)).shape == gray.shape
+
+
+def test_skin_ramp_tones_the_mid_tones_only():
+    ramp = np.repeat(np.linspace(0, 255, 256).astype(np.uint8)[None, :, None], 3, axis=2)  # black to white
+    toned = tone_skin_ramp(ramp)
+    lab = cv2.cvtColor(toned, cv2.COLOR_RGB2LAB).astype(int)
+    chroma = np.hypot(lab[0, :, 1] - 128, lab[0, :, 2] - 128)
+    assert chroma[128] > 20 and max(chroma[:10].max(), chroma[-10:].max()) < 0.3 * chroma[128]  # mid gray most
+    r, g, b = (toned[0, 100:160, i].astype(int) for i in range(3))
+    assert (r > g).all() and (g > b).all()  # warm, skin-like
+    assert np.abs(cv2.cvtColor(toned, cv2.COLOR_RGB2GRAY).astype(int) - ramp[..., 0]).max() < 12  # lightness kept
+    gray = _gray(load_image(HANDS_DIR / "b08_hagrid_none_b.jpg"))
+    assert not np.array_equal(prepare(gray, analyse(gray), tone_skin_ramp), prepare(gray, analyse(gray)))

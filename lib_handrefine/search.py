@@ -7,9 +7,10 @@ people's hands may be under that floor), smaller hands may hide: tiles are sized
 found near the floor (else 1/20 of the image) fills 12 % of a tile, and refined once more if the tiles
 again find hands at their own floor; on a picture over 1024 px whose hands are too big for such tiles, its
 quarters. Around each small hand found, one window looks for its neighbour (the other hand of a person is usually
-near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up
-hand too big for the palm detector; where one small hand was found on a large picture, a full-resolution pass looks
-for the person's other hand. A picture on a plain canvas is also searched as a picture of its own (content.py).
+near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up hand too big for the palm
+detector (and a gray or sepia image gets a second toning); where one small hand was found on a large picture, a
+full-resolution pass looks for the person's other hand. A picture on a plain canvas is also searched as a picture of
+its own (content.py).
 "thorough" searches at the scale of the smallest fixable hand everywhere. The cost grows with the number of tiles,
 not with the pixels.
 """
@@ -53,7 +54,7 @@ LONE_HAND_SHARE = 0.12  # "small": under this share of the long side (a person s
 # pass runs on 3x as many pictures and raises the median time, for no more hands)
 LARGE_LONE_HAND_SHARE = 0.2  # the same on pictures over LARGE_IMAGE, where time counts less (measured: c02 turned by
 # 45 degrees, 1638 px, one hand of 0.16 found at 512 px; plain MediaPipe at full resolution finds both)
-LOW_SOURCES = ("low", "wide")  # whole-image passes at the low palm threshold
+LOW_SOURCES = ("low", "wide", "ramp")  # the whole-image passes after one that found nothing
 WIDE_PAD = 0.5  # the zoomed-out pass: the image on a gray canvas this share of its long side wider on every side
 
 
@@ -124,20 +125,23 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     first_finds = detector.map(lambda job: detector.look(job[0], full, confidence, max_hands, job[1]), inputs)
     hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(inputs)
-    if mode != "off" and appearance.monochrome and not hands:
+    nothing = not hands
+    if mode != "off" and appearance.monochrome and nothing:
         # a gray or sepia image where the skin-toned copy showed no hand: toned on its mid tones only, a few are
-        # found (appearance.SKIN_RAMP). Such an image gets extra passes anyway; on every monochrome image this pass
-        # would raise the median time
-        ramped = prepare(first, appearance, tone_skin_ramp)
-        hands += [_scaled(hd, fx, fy) for hd in detector.look(ramped, full, confidence, max_hands)]
-        done.append(done[0])
+        # found (appearance.SKIN_RAMP). Its boxes are candidates like the low-threshold pass's (the hand check
+        # verifies them). Such an image gets extra passes anyway; on every monochrome image this pass would raise
+        # the median time
+        ramp = Look(full.box, "ramp", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(prepare(first, appearance, tone_skin_ramp), ramp,
+                                                               confidence, max_hands)]
+        done.append(Look((0, 0, w, h), "ramp", ANALYSIS_SIDE, False))
     if mode != "off" and max(w, h) > ANALYSIS_SIDE and _lone_small_hand(hands, max(w, h)):
         # one small hand on a large picture (a person seen whole): the other hand may be too faint at 512 px and
         # found at full resolution (measured: c01's second hand in the high-contrast and JPEG copies)
         big = Look((0, 0, w, h), "full", FULL_RES_SIDE, cut_at_edges=False, min_side=0)
         hands += detector.look(rgb, big, confidence, max_hands, appearance)
         done.append(big)
-    if mode != "off" and not hands and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
+    if mode != "off" and nothing and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
         # where the whole-image pass found nothing, the palm detector often still ranks a hand above 0.1 (grain,
         # noise, blur, high contrast): a pass with that palm threshold and the user's landmark presence finds it; its
         # boxes are candidates like a tile's (the hand check verifies them). Only on images that get extra passes

@@ -217,11 +217,7 @@ def tone_skin(rgb: np.ndarray) -> np.ndarray:
     """A monochrome image as skin-hued: the gray values as CIELAB lightness, constant a/b (the measured variant).
     Stretching the gray to the full range first (sepia is brighter than its gray) was measured too: on the sepia
     copies one hand more and another lost, on the darkened a03 (which looks single-tone) its hand lost."""
-    lab = np.empty(rgb.shape, np.uint8)
-    lab[..., 0] = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    lab[..., 1] = 128 + SKIN_TONE[0]
-    lab[..., 2] = 128 + SKIN_TONE[1]
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    return _skin_hued(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 1.0)
 
 
 def tone_skin_ramp(rgb: np.ndarray) -> np.ndarray:
@@ -229,7 +225,12 @@ def tone_skin_ramp(rgb: np.ndarray) -> np.ndarray:
     toning: where the constant hue of `tone_skin` finds nothing, this one sometimes does; see SKIN_RAMP)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     weight = np.clip(1.0 - np.abs(gray.astype(np.float32) / 255.0 - SKIN_RAMP[0]) / SKIN_RAMP[1], 0.0, 1.0)
-    lab = np.empty(rgb.shape, np.uint8)
+    return _skin_hued(gray, weight)
+
+
+def _skin_hued(gray: np.ndarray, weight: float | np.ndarray) -> np.ndarray:
+    """RGB with `gray` as CIELAB lightness and the skin hue SKIN_TONE times `weight` (per pixel or for all)."""
+    lab = np.empty((*gray.shape, 3), np.uint8)
     lab[..., 0] = gray
     lab[..., 1] = 128 + SKIN_TONE[0] * weight
     lab[..., 2] = 128 + SKIN_TONE[1] * weight

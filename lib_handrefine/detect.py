@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from .appearance import Appearance, prepare
 from .boxes import Box, box_overlap, clip_box
 from .hands import Detection, Hand, Look, Rejected, merge_hands
 from .settings import EXTRA_PASS_MODES
+from .witness import LandmarkWitness
 
 __all__ = ["EXTRA_PASS_MODES", "Detection", "DetectorError", "Hand", "HandDetector", "Look", "Rejected",
            "box_overlap", "close_detector", "extra_pass_mode", "get_detector", "merge_hands"]
@@ -68,6 +70,7 @@ class HandDetector:
         self._lock = threading.Lock()
         self._idle: dict[tuple[float, float, int], list] = {}
         self._closed = False
+        self._witness: LandmarkWitness | bool | None = False  # False: not loaded yet
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
         try:
             # load now, so a bad model fails here and not in the first image; one instance per worker, with the
@@ -142,6 +145,18 @@ class HandDetector:
             for lm in instances:
                 lm.close()
         self._executor.shutdown(wait=True)
+
+    @property
+    def witness(self) -> LandmarkWitness | None:
+        """The bundle's landmark model run on its own (witness.py), loaded on first use; None where this OpenCV
+        cannot run it (said once on the console)."""
+        with self._lock:
+            if self._witness is False:
+                self._witness = LandmarkWitness.load(self._model)
+                if self._witness is None:
+                    print(f"HandRefine: OpenCV {cv2.__version__} cannot run the hand landmark model on its own; the "
+                          "hand-or-not check goes without that witness", file=sys.stderr, flush=True)
+            return self._witness
 
     # ----- detection -----
     def detect(

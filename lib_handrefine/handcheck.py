@@ -112,9 +112,11 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
     if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
-        return Verdict(base, "")
+        return _witnessed(Verdict(base, ""), hand, rgb, detector, appearance)
     verdict, refit = _second_looks(hand, rgb, detector, appearance, whole, base)
-    if verdict.accepted or not verdict.passes:  # accepted, or refused on skin or size before any look
+    if verdict.accepted:
+        return _witnessed(verdict, hand, rgb, detector, appearance)
+    if not verdict.passes:  # refused on skin or size before any look
         return verdict
     passes = verdict.passes
     if refit is not None:
@@ -123,7 +125,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
         again, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
         passes += again.passes
         if again.accepted:
-            return Verdict(again.score, "", passes, refit)
+            return _witnessed(Verdict(again.score, "", passes, refit), hand, rgb, detector, appearance)
     sure = [fit for share, mirror in SURE_VIEWS
             if (fit := redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror,
                                 presence=SURE_PRESENCE)) is not None]
@@ -133,7 +135,23 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
     # where the two wider crops agree on the hand)
     best = min(sure, key=lambda fit: sum(disagreement(fit, other) for other in sure))
-    return Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best)
+    return _witnessed(Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best), hand, rgb,
+                      detector, appearance)
+
+
+def _witnessed(verdict: Verdict, hand: Hand, rgb: np.ndarray, detector: HandDetector,
+               appearance: Appearance | None) -> Verdict:
+    """An accepted verdict on a candidate the whole-image pass did not vouch for, refused after all where the
+    landmark model alone, on crops around the hand to report, sees no hand (witness.py)."""
+    witness = detector.witness
+    if witness is None:
+        return verdict
+    shown = verdict.hand or hand
+    seen, presence, _ = witness.sees_hand(rgb, shown.landmarks, shown.bbox, appearance)
+    if seen:
+        return verdict
+    return Verdict(verdict.score * presence, f"the landmark model alone sees no hand there (presence {presence:.2f})",
+                   verdict.passes)
 
 
 def check_group(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,

@@ -9,8 +9,8 @@ again find hands at their own floor; on a picture over 1024 px whose hands are t
 quarters. Around each small hand found, one window looks for its neighbour (the other hand of a person is usually
 near). Where no whole-image pass found anything, a zoomed-out one looks for a close-up hand too big for the palm
 detector (and a gray or sepia image gets a second toning); where one small hand was found on a large picture, a
-full-resolution pass looks for the person's other hand. A picture on a plain canvas is also searched as a picture of
-its own (content.py).
+full-resolution pass looks for the person's other hand, and if it finds none either, tiles at that hand's scale.
+A picture on a plain canvas is also searched as a picture of its own (content.py).
 "thorough" searches at the scale of the smallest fixable hand everywhere. The cost grows with the number of tiles,
 not with the pixels.
 """
@@ -54,6 +54,7 @@ LONE_HAND_SHARE = 0.12  # "small": under this share of the long side (a person s
 # pass runs on 3x as many pictures and raises the median time, for no more hands)
 LARGE_LONE_HAND_SHARE = 0.2  # the same on pictures over LARGE_IMAGE, where time counts less (measured: c02 turned by
 # 45 degrees, 1638 px, one hand of 0.16 found at 512 px; plain MediaPipe at full resolution finds both)
+LONE_TILE_SHARE = 0.25  # where the full-resolution pass too found one small hand: tiles it fills a quarter of
 LOW_SOURCES = ("low", "wide", "ramp")  # the whole-image passes after one that found nothing
 WIDE_PAD = 0.5  # the zoomed-out pass: the image on a gray canvas this share of its long side wider on every side
 
@@ -143,6 +144,17 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
         big = Look((0, 0, w, h), "full", FULL_RES_SIDE, cut_at_edges=False, min_side=0)
         hands += detector.look(rgb, big, confidence, max_hands, appearance)
         done.append(big)
+        lone = group_hands(hands)
+        if len(lone) == 1 and (side := lone[0][0].extent / LONE_TILE_SHARE) < 0.8 * max(w, h):
+            # still one hand: the other may be as faint at full resolution, and a tile in which a hand of its size
+            # fills a quarter of the side shows it to the palm detector at its favourite scale (measured: c01's
+            # second hand in the blurred copy, c02's in the high-contrast one; these pictures already cost two
+            # passes, so the median time does not move)
+            looks = _tiles(w, h, side, mode)
+            found = detector.looks(rgb, looks, min(confidence, WEAK_CONFIDENCE) if appearance.adjusted else confidence,
+                                   max_hands, appearance)
+            hands += [hd for group in found for hd in group]
+            done += looks
     if mode != "off" and nothing and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
         # where the whole-image pass found nothing, the palm detector often still ranks a hand above 0.1 (grain,
         # noise, blur, high contrast): a pass with that palm threshold and the user's landmark presence finds it; its
@@ -212,11 +224,7 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
             side *= 2.5
     looks: list[Look] = []
     for side in sides:
-        tiles = tile_grid(w, h, side)
-        while len(tiles) > MAX_TILES[mode]:
-            side *= 1.15
-            tiles = tile_grid(w, h, side)
-        looks += [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
+        looks += _tiles(w, h, side, mode)
     if first:
         # around small hands, their neighbours; around low-threshold and zoomed-out finds, a second look that can
         # confirm them (measured: a05's close-up hand in the gray copy, which the check's crops miss)
@@ -225,6 +233,15 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
             looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
     return looks
+
+
+def _tiles(w: int, h: int, side: float, mode: str) -> list[Look]:
+    """Overlapping tiles of about `side` px over the image, enlarged until there are at most MAX_TILES[mode]."""
+    tiles = tile_grid(w, h, side)
+    while len(tiles) > MAX_TILES[mode]:
+        side *= 1.15
+        tiles = tile_grid(w, h, side)
+    return [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
 
 
 def _lone_small_hand(hands: list[Hand], long_side: int) -> bool:

@@ -80,6 +80,9 @@ def test_sixteen_people_in_2048_px(detector):
     # found only since a gray picture where the skin-toned copy shows no hand gets a second toning (mid tones
     # only), whose box the check confirms
     ("b08_hagrid_none_b.jpg", "gray"),
+    # found only since a picture where the full-resolution pass too found one small hand gets tiles at that hand's
+    # scale: the person's second hand in a high-contrast copy (and in c01's blurred one, below)
+    ("c02_photo_business_person.png", "contrast"),
 ])
 def test_grayscale_and_noisy_copies(detector, image, family):
     s = sample(image, family)
@@ -149,7 +152,7 @@ def test_boxes_the_check_refuses_are_reported_in_the_plan(detector, mode):
 def test_the_passes_that_find_them(detector):
     """The zoomed-out pass runs where no whole-image pass found anything, with a window around what it finds; the
     full-resolution pass where one small hand was found on a large picture, and not where the hand fills the
-    picture; quarters on a large picture whose hand is too big for tiles at its scale."""
+    picture; where that pass too finds one small hand, tiles at its scale."""
     from lib_handrefine.search import search
 
     looks = [lk.source for lk in search(detector, sample("b06_hagrid_none_wig.jpg", "grain").rgb, 0.5, 8, "auto").looks]
@@ -160,8 +163,17 @@ def test_the_passes_that_find_them(detector):
     assert [lk.source for lk in full_res] == ["full"]
     assert score(sample("c01_photo_fullbody_stretch.jpg", "contrast"),
                  [h.bbox for h in detector.detect(c01, extra_pass="off").hands]).found == 1
+    blurred = sample("c01_photo_fullbody_stretch.jpg", "blur")  # the full-resolution pass finds one hand there too:
+    # tiles at that hand's scale find the other (its skeleton fitted mirrored, the box right)
+    extent = min(max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in blurred.hands)
+    sides = {max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in
+             (lk.box for lk in search(detector, blurred.rgb, 0.5, 8, "auto").looks if lk.source == "tile")}
+    assert any(3 * extent <= side <= 5 * extent for side in sides)
+    result, _ = found_and_false(detector, blurred)
+    assert result.found == 2 and result.false == []
     a03 = sample("a03_photo_thumb_up_1920.png", "contrast").rgb
     assert all(lk.max_side <= 512 for lk in search(detector, a03, 0.5, 8, "auto").looks)
-    c02 = sample("c02_photo_business_person.png", "jpeg20").rgb  # 958x1358, a hand of ~190 px found
-    tiles = [lk.box for lk in search(detector, c02, 0.5, 8, "auto").looks if lk.source == "tile"]
-    assert len(tiles) == 4 and all(0.5 * 1358 <= max(x1 - x0, y1 - y0) <= 0.7 * 1358 for x0, y0, x1, y1 in tiles)
+    c02 = sample("c02_photo_business_person.png", "jpeg20")  # 958x1358, a hand of ~190 px found at 512 and 1024 px
+    tiles = [lk.box for lk in search(detector, c02.rgb, 0.5, 8, "auto").looks if lk.source == "tile"]
+    assert tiles and all(0.5 * 1358 <= max(x1 - x0, y1 - y0) <= 0.75 * 1358 for x0, y0, x1, y1 in tiles)
+    assert found_and_false(detector, c02)[0].found == 2

@@ -35,6 +35,7 @@ TILE_EDGE_PX = 2  # a hand touching an inner window edge is cut off; a neighbour
 T = TypeVar("T")
 R = TypeVar("R")
 MIRRORED = {"Left": "Right", "Right": "Left"}
+WORKER_PREFIX = "handrefine-detect"
 POOL_KEYS = 5  # landmarker settings kept warm: the user's, the extra passes', the check's (two presences), the
 # low-detection pass's
 LOW_DETECTION = 0.1  # palm detector threshold of the low-detection whole-image pass (search.py); presence stays
@@ -71,7 +72,7 @@ class HandDetector:
         self._idle: dict[tuple[float, float, int], list] = {}
         self._closed = False
         self._witness: LandmarkWitness | bool | None = False  # False: not loaded yet
-        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="handrefine-detect")
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=WORKER_PREFIX)
         try:
             # load now, so a bad model fails here and not in the first image; one instance per worker, with the
             # settings the first images will use (instances are pooled per setting)
@@ -250,6 +251,14 @@ class HandDetector:
                 if _fits_box(hand, box):
                     return hand
         return None
+
+    def beside(self, fn: Callable[[], R]) -> Callable[[], R]:
+        """fn started on a worker thread now; call the result to wait for its value (work for this thread meanwhile).
+        On a worker itself fn runs at once (a worker waiting for its own pool could wait forever)."""
+        if threading.current_thread().name.startswith(WORKER_PREFIX):
+            value = fn()
+            return lambda: value
+        return self._executor.submit(fn).result
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """fn over items on the detector's worker threads (each landmark pass borrows its own landmarker)."""

@@ -227,3 +227,13 @@ def test_a_padded_look_keeps_zoom_and_maps_back(detector):
     moved = np.linalg.norm(wide[0].landmarks[:, :2] - whole[0].landmarks[:, :2], axis=1)
     assert moved.mean() < 0.2 * whole[0].palm_px
     assert moved.max() > 0.5  # not the clipped window (that is the whole image again: the same landmarks)
+
+
+def test_beside_runs_work_on_a_worker_and_never_waits_for_its_own_pool(detector):
+    import threading
+
+    names = []
+    value = detector.beside(lambda: names.append(threading.current_thread().name) or 7)
+    assert value() == 7 and names[0].startswith("handrefine-detect")
+    # both workers asking for work beside them: run at once, not queued behind themselves
+    assert detector.map(lambda i: detector.beside(lambda: i * 2)(), [1, 2, 3, 4]) == [2, 4, 6, 8]

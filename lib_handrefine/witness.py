@@ -40,6 +40,7 @@ ALIGNED_SCALE = 2.0
 ALIGNED_SHIFT = -0.1  # towards the fingers, in crop sides (as MediaPipe's ROI)
 BOX_ZOOMS = (1.6, 1.3, 2.0)
 TURNS = (0, 90, 180, 270)
+MAX_IDLE_NETS = 2  # networks kept for reuse (the detector's two workers); ~6 MB each
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,13 @@ def crop_views(rgb: np.ndarray, crop: Crop, appearance: Appearance | None = None
 
 
 class LandmarkWitness:
-    """The landmark model of a hand bundle, on OpenCV's DNN module. Thread-safe: one network per thread."""
+    """The landmark model of a hand bundle, on OpenCV's DNN module. Thread-safe: each run borrows a network of
+    its own from a small pool (a network is not safe to share; one per thread would grow with a WebUI's threads)."""
 
     def __init__(self, model: bytes) -> None:
         self._model = np.frombuffer(model, np.uint8)
-        self._local = threading.local()
-        self._net()  # fails here, not in the first check
+        self._lock = threading.Lock()
+        self._idle = [cv2.dnn.readNetFromTFLite(self._model)]  # fails here, not in the first check
 
     @classmethod
     def load(cls, bundle: bytes) -> LandmarkWitness | None:
@@ -133,17 +135,20 @@ class LandmarkWitness:
             if level is not None:
                 cv2.setLogLevel(level)
 
-    def _net(self):
-        net = getattr(self._local, "net", None)
-        if net is None:
-            net = self._local.net = cv2.dnn.readNetFromTFLite(self._model)
-        return net
-
     def presence(self, pixels: np.ndarray) -> float:
         """The landmark model's hand presence (0..1) on one INPUT_SIDE x INPUT_SIDE RGB input."""
-        net = self._net()
-        net.setInput(np.ascontiguousarray((pixels.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]))
-        return float(net.forward(PRESENCE_OUTPUT).ravel()[0])
+        blob = np.ascontiguousarray((pixels.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None])
+        with self._lock:
+            net = self._idle.pop() if self._idle else None
+        if net is None:
+            net = cv2.dnn.readNetFromTFLite(self._model)
+        try:
+            net.setInput(blob)
+            return float(net.forward(PRESENCE_OUTPUT).ravel()[0])
+        finally:
+            with self._lock:
+                if len(self._idle) < MAX_IDLE_NETS:
+                    self._idle.append(net)
 
     def sees_hand(self, rgb: np.ndarray, landmarks: np.ndarray, box: tuple[int, int, int, int],
                   appearance: Appearance | None = None) -> tuple[bool, float, int]:

@@ -114,3 +114,17 @@ def test_check_refuses_boxes_on_no_hand_that_only_the_witness_sees_through(detec
         detector._witness = saved
     assert not any(box_overlap(hand.bbox, box)[0] > 0.3 for hand in after.hands)
     assert any("landmark model alone sees no hand" in r.reason for r in after.rejected)
+
+
+def test_runs_from_many_threads_agree_and_keep_few_networks(witness):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lib_handrefine.witness import MAX_IDLE_NETS
+
+    rgb = photo("a07")
+    crop = crop_views(rgb, aligned_crop(np.array([[114.0, 170, 0], *[[114.0, 60, 0]] * 20])))[0]
+    alone = witness.presence(crop)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda _: witness.presence(crop), range(32)))
+    assert together == pytest.approx([alone] * 32, abs=1e-5)
+    assert len(witness._idle) <= MAX_IDLE_NETS

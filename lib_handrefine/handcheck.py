@@ -13,7 +13,10 @@ MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box 
   two zooms) that keep only hands the landmark model is all but sure of (presence >= SURE_PRESENCE). Measured on
   the candidates of the transformed test set: real hands reach 0.95-0.99 on the first crop (305 of 367); boxes on
   no hand reach at most 0.85 on any of the four crops (a necklace on a chest, which passes five agreeing looks in
-  grain).
+  grain);
+- last, for every candidate accepted on the evidence above (all but trusted whole-image detections), the landmark
+  model alone, without the palm detector, on crops around it (witness.py): where it sees no hand, the candidate is
+  refused after all (a shirt fold, a cup handle and a necklace that several looks agreed on).
 Measured on the transformed test set (benchmarks/bench_detect.py): false boxes come almost only from zoomed tiles
 seen once, and they rarely survive a re-centred second look.
 

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from .appearance import Appearance, prepare
+from .boxes import Box
 
 MODEL_MEMBER = "hand_landmarks_detector.tflite"
 INPUT_SIDE = 224  # the landmark model's input (read from the model would need a forward pass; it is fixed)
@@ -70,7 +71,8 @@ def aligned_crop(landmarks: np.ndarray, scale: float = ALIGNED_SCALE, shift: flo
     return Crop(float(cx), float(cy), max(side, 8.0), angle)
 
 
-def box_crops(box: tuple[int, int, int, int]) -> Iterator[Crop]:
+def box_crops(box: Box) -> Iterator[Crop]:
+    """Square crops centred on a box, at each of BOX_ZOOMS times its long side and each of TURNS."""
     x0, y0, x1, y1 = box
     extent = max(x1 - x0, y1 - y0, 8)
     for zoom in BOX_ZOOMS:
@@ -150,7 +152,7 @@ class LandmarkWitness:
                 if len(self._idle) < MAX_IDLE_NETS:
                     self._idle.append(net)
 
-    def sees_hand(self, rgb: np.ndarray, landmarks: np.ndarray, box: tuple[int, int, int, int],
+    def sees_hand(self, rgb: np.ndarray, landmarks: np.ndarray, box: Box,
                   appearance: Appearance | None = None) -> tuple[bool, float, int]:
         """Whether one of the crops shows a hand (presence >= WITNESS_PRESENCE), with the best presence and the
         model runs it took; stops at the first crop that shows one."""

@@ -88,16 +88,16 @@ def crop_views(rgb: np.ndarray, crop: Crop, appearance: Appearance | None = None
     x0, y0 = math.floor(crop.cx - reach), math.floor(crop.cy - reach)
     x1, y1 = math.ceil(crop.cx + reach), math.ceil(crop.cy + reach)
     h, w = rgb.shape[:2]
-    region = rgb[max(0, y0):max(0, min(h, y1)), max(0, x0):max(0, min(w, x1))]
+    region = rgb[max(0, y0):max(0, min(h, y1)), max(0, x0):max(0, min(w, x1))]  # a view: no copy of a large crop
     if region.size == 0:
         return [np.zeros((INPUT_SIDE, INPUT_SIDE, 3), np.uint8)]
-    region = cv2.copyMakeBorder(region, max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w),
-                                cv2.BORDER_CONSTANT, value=(0, 0, 0))
     zoom = 1.0
-    if crop.side > 1.5 * INPUT_SIDE:  # shrink by area averaging first: a plain warp would alias
+    if crop.side > 1.5 * INPUT_SIDE:  # shrink by area averaging first (a plain warp would alias), then pad
         zoom = 1.2 * INPUT_SIDE / crop.side
         region = cv2.resize(region, (max(1, round(region.shape[1] * zoom)), max(1, round(region.shape[0] * zoom))),
                             interpolation=cv2.INTER_AREA)
+    pads = [round(max(0, p) * zoom) for p in (-y0, y1 - h, -x0, x1 - w)]  # black outside the image
+    region = cv2.copyMakeBorder(region, *pads, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     centre = ((crop.cx - x0) * zoom, (crop.cy - y0) * zoom)
     m = cv2.getRotationMatrix2D(centre, crop.angle, INPUT_SIDE / (crop.side * zoom))
     m[:, 2] += (INPUT_SIDE / 2 - centre[0], INPUT_SIDE / 2 - centre[1])

@@ -136,3 +136,16 @@ def test_runs_from_many_threads_agree_and_keep_few_networks(witness):
         together = list(pool.map(lambda _: witness.presence(crop), range(32)))
     assert together == pytest.approx([alone] * 32, abs=1e-5)
     assert len(witness._idle) <= MAX_IDLE_NETS
+
+
+def test_crops_past_the_image_edge_are_black_there_at_any_size():
+    from lib_handrefine.witness import Crop
+
+    rgb = np.full((300, 400, 3), 200, np.uint8)
+    # centred on the image's left edge: the left half of the crop is outside; at the input's scale, and (a crop far
+    # larger than the image) shrunk by area averaging first, where the image fills x 112..157, y 95..129
+    for side, inside in ((100, np.s_[100:124, 120:]), (2000, np.s_[100:124, 115:150])):
+        (view,) = crop_views(rgb, Crop(0, 150, side))
+        assert view.shape == (224, 224, 3)
+        assert view[:, :105].max() == 0
+        assert view[inside].min() > 150

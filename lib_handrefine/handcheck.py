@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from .anatomy import plausibility
@@ -150,7 +151,10 @@ def _witnessed(verdict: Verdict, hand: Hand, rgb: np.ndarray, detector: HandDete
     if witness is None:
         return verdict
     shown = verdict.hand or hand
-    seen, presence, _ = witness.sees_hand(rgb, shown.landmarks, shown.bbox, appearance)
+    try:
+        seen, presence, _ = witness.sees_hand(rgb, shown.landmarks, shown.bbox, appearance)
+    except cv2.error:  # OpenCV failed on this crop: the verdict stands on the other evidence, as without a witness
+        return verdict
     if seen:
         return verdict
     return Verdict(verdict.score * presence, f"the landmark model alone sees no hand there (presence {presence:.2f})",

@@ -157,7 +157,8 @@ class LandmarkWitness:
         """Whether one of the crops shows a hand (presence >= WITNESS_PRESENCE), with the best presence and the
         model runs it took; stops at the first crop that shows one."""
         best, runs = 0.0, 0
-        for crop in (aligned_crop(landmarks), *box_crops(box)):
+        aligned = [aligned_crop(landmarks)] if np.isfinite(np.asarray(landmarks)[:, :2]).all() else []
+        for crop in (*aligned, *box_crops(box)):
             for pixels in crop_views(rgb, crop, appearance):
                 presence = self.presence(pixels)
                 runs += 1

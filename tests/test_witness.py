@@ -149,3 +149,24 @@ def test_crops_past_the_image_edge_are_black_there_at_any_size():
         assert view.shape == (224, 224, 3)
         assert view[:, :105].max() == 0
         assert view[inside].min() > 150
+
+
+def test_landmarks_that_are_not_numbers_leave_the_box_crops(witness):
+    rgb = photo("a07")
+    seen, _, runs = witness.sees_hand(rgb, np.full((21, 3), np.nan), (80, 54, 150, 175))
+    assert seen and runs <= 12  # judged on its box alone
+
+
+def test_a_witness_that_fails_leaves_the_verdict_to_the_other_evidence(detector):
+    class Failing:
+        def sees_hand(self, *args, **kwargs):
+            raise cv2.error("OpenCV failed on this crop")
+
+    rgb = np.ascontiguousarray(_blurred_gray(photo("c05")))
+    saved = detector._witness
+    try:
+        detector._witness = Failing()
+        found = detector.detect(rgb, 0.5, 8, "auto")  # no exception: the check decides as without the witness
+    finally:
+        detector._witness = saved
+    assert [h.bbox for h in found.hands] == [(135, 498, 217, 613)]

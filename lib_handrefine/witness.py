@@ -34,6 +34,7 @@ MODEL_MEMBER = "hand_landmarks_detector.tflite"
 INPUT_SIDE = 224  # the landmark model's input (read from the model would need a forward pass; it is fixed)
 PRESENCE_OUTPUT = "Identity_1"  # the model's hand-presence output (a probability)
 WITNESS_PRESENCE = 0.85  # presence on one crop that counts as "the landmark model sees a hand here"
+WITNESS_SURE = 0.9  # ... and as "it is all but sure of it" (a refused candidate that two looks agree on; handcheck)
 # The crops, cheapest first: the hand's own frame (upright on its landmarks, MediaPipe's ROI of 2x the landmark
 # box), then the candidate's box square at three zooms and four quarter turns (a candidate whose landmarks are off
 # is still judged on its box).
@@ -152,10 +153,10 @@ class LandmarkWitness:
                 if len(self._idle) < MAX_IDLE_NETS:
                     self._idle.append(net)
 
-    def sees_hand(self, rgb: np.ndarray, landmarks: np.ndarray, box: Box,
-                  appearance: Appearance | None = None) -> tuple[bool, float, int]:
-        """Whether one of the crops shows a hand (presence >= WITNESS_PRESENCE), with the best presence and the
-        model runs it took; stops at the first crop that shows one."""
+    def sees_hand(self, rgb: np.ndarray, landmarks: np.ndarray, box: Box, appearance: Appearance | None = None,
+                  sure: float = WITNESS_PRESENCE) -> tuple[bool, float, int]:
+        """Whether one of the crops shows a hand (presence >= `sure`), with the best presence and the model runs it
+        took; stops at the first crop that shows one."""
         best, runs = 0.0, 0
         aligned = [aligned_crop(landmarks)] if np.isfinite(np.asarray(landmarks)[:, :2]).all() else []
         for crop in (*aligned, *box_crops(box)):
@@ -163,6 +164,6 @@ class LandmarkWitness:
                 presence = self.presence(pixels)
                 runs += 1
                 best = max(best, presence)
-                if presence >= WITNESS_PRESENCE:
+                if presence >= sure:
                     return True, best, runs
         return False, best, runs

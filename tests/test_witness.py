@@ -170,3 +170,20 @@ def test_a_witness_that_fails_leaves_the_verdict_to_the_other_evidence(detector)
     finally:
         detector._witness = saved
     assert [h.bbox for h in found.hands] == [(135, 498, 217, 613)]
+
+
+def test_a_hand_two_looks_agree_on_is_accepted_where_the_witness_is_sure(detector):
+    """b01's sepia hand: no re-centred look finds it again, but a low-threshold pass and a tile fitted it alike and
+    the landmark model alone is sure of it; without the witness it stays refused."""
+    from benchmarks.transformed_set import score
+
+    from .test_search import sample
+
+    s = sample("b01_hagrid_call_a.jpg", "sepia")
+    assert score(s, [h.bbox for h in detector.detect(s.rgb).hands]).found == 1
+    saved = detector._witness
+    try:
+        detector._witness = None
+        assert score(s, [h.bbox for h in detector.detect(s.rgb).hands]).found == 0
+    finally:
+        detector._witness = saved

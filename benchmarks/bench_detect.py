@@ -142,6 +142,9 @@ def main() -> None:
     args = ap.parse_args()
     ref = reference()
     families = args.families.split(",") if args.families else [*FAMILIES, "grid"]
+    unknown = [f for f in families if f not in FAMILIES and f != "grid"]
+    if unknown:  # one clear line, before any model is loaded
+        ap.error(f"unknown families {', '.join(unknown)}; known: {', '.join(FAMILIES)}, grid")
     images = args.images.split(",") if args.images else None
     plain = PlainMediaPipe(MODEL, 8, args.confidence)
     detector = HandDetector(MODEL)

@@ -38,7 +38,7 @@ from .boxes import Box, box_extent, box_overlap, square_around
 from .hands import Hand, Look, group_hands
 from .scales import MIN_HAND_SHARE, tile_grid
 from .skin import skin_share
-from .witness import WITNESS_SURE
+from .witness import WITNESS_PRESENCE, WITNESS_SURE
 
 if TYPE_CHECKING:
     from .detect import HandDetector
@@ -153,33 +153,35 @@ def _loosely_agreed(group: list[Hand], rgb: np.ndarray, detector: HandDetector,
     sepia hand, 0.34 apart, presence 0.95), while the boxes on no hand that two looks agreed on (down to 0.09 apart:
     the necklace) stay at presence <= 0.83."""
     hand = group[0]
-    witness = detector.witness
-    if witness is None or not any(_independent(hand, other) and disagreement(hand, other) < LOOSE_AGREE
-                                  for other in group[1:]):
+    if not any(_independent(hand, other) and disagreement(hand, other) < LOOSE_AGREE for other in group[1:]):
         return 0.0
-    try:
-        seen, presence, _ = witness.sees_hand(rgb, hand.landmarks, hand.bbox, appearance, WITNESS_SURE)
-    except cv2.error:
-        return 0.0
-    return presence if seen else 0.0
+    seen = _witness_sees(hand, rgb, detector, appearance, WITNESS_SURE)
+    return seen[1] if seen and seen[0] else 0.0
 
 
 def _witnessed(verdict: Verdict, hand: Hand, rgb: np.ndarray, detector: HandDetector,
                appearance: Appearance | None) -> Verdict:
     """An accepted verdict on a candidate the whole-image pass did not vouch for, refused after all where the
     landmark model alone, on crops around the hand to report, sees no hand (witness.py)."""
+    seen = _witness_sees(verdict.hand or hand, rgb, detector, appearance, WITNESS_PRESENCE)
+    if seen is None or seen[0]:
+        return verdict
+    return Verdict(verdict.score * seen[1], f"the landmark model alone sees no hand there (presence {seen[1]:.2f})",
+                   verdict.passes)
+
+
+def _witness_sees(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None,
+                  sure: float) -> tuple[bool, float] | None:
+    """Whether the landmark model alone sees `hand` (presence >= `sure` on a crop), with its best presence; None
+    where there is no witness (this OpenCV cannot run it) or OpenCV failed on a crop: the other evidence decides."""
     witness = detector.witness
     if witness is None:
-        return verdict
-    shown = verdict.hand or hand
+        return None
     try:
-        seen, presence, _ = witness.sees_hand(rgb, shown.landmarks, shown.bbox, appearance)
-    except cv2.error:  # OpenCV failed on this crop: the verdict stands on the other evidence, as without a witness
-        return verdict
-    if seen:
-        return verdict
-    return Verdict(verdict.score * presence, f"the landmark model alone sees no hand there (presence {presence:.2f})",
-                   verdict.passes)
+        seen, presence, _ = witness.sees_hand(rgb, hand.landmarks, hand.bbox, appearance, sure)
+    except cv2.error:
+        return None
+    return seen, presence
 
 
 def check_group(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence: float,

@@ -156,9 +156,7 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
             # second hand in the blurred copy, c02's in the high-contrast one; these pictures already cost two
             # passes, so the median time does not move)
             looks = _tiles(w, h, side, mode)
-            found = detector.looks(rgb, looks, min(confidence, WEAK_CONFIDENCE) if appearance.adjusted else confidence,
-                                   max_hands, appearance)
-            hands += [hd for group in found for hd in group]
+            hands += _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
             done += looks
     if mode != "off" and nothing and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
         # where the whole-image pass found nothing, the palm detector often still ranks a hand above 0.1 (grain,
@@ -178,10 +176,7 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
             looks = _next_looks(hands, floor, (w, h), mode, appearance, first=round_ == 0)
             if not looks:
                 break
-            weak = appearance.adjusted
-            found = detector.looks(rgb, looks, min(confidence, WEAK_CONFIDENCE) if weak else confidence, max_hands,
-                                   appearance)
-            hands += [hd for group in found for hd in group]
+            hands += _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
             done += looks
             floor = min(floor, MIN_HAND_SHARE * min(max(box_extent(lk.box), 1) for lk in looks if lk.source == "tile")
                         ) if any(lk.source == "tile" for lk in looks) else floor
@@ -238,6 +233,14 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
             looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
     return looks
+
+
+def _zoomed(detector: HandDetector, rgb: np.ndarray, looks: list[Look], confidence: float, max_hands: int,
+            appearance: Appearance) -> list[Hand]:
+    """The hands of zoomed looks (tiles, windows), in image coordinates; on a weak image (gray, noisy, dark) at
+    most WEAK_CONFIDENCE (the hand check guards their boxes)."""
+    weak = min(confidence, WEAK_CONFIDENCE) if appearance.adjusted else confidence
+    return [hd for found in detector.looks(rgb, looks, weak, max_hands, appearance) for hd in found]
 
 
 def _tiles(w: int, h: int, side: float, mode: str) -> list[Look]:

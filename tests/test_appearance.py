@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks.transformed_set import FAMILIES
 from lib_handrefine.appearance import (
+    ANALYSIS_SIDE,
     BLOCKY_SHARE,
     MUTED_CHROMA,
     NOISE_SIGMA,
@@ -19,6 +20,7 @@ from lib_handrefine.appearance import (
     tone_skin_ramp,
 )
 from lib_handrefine.imageio import load_image
+from lib_handrefine.search import shrink
 
 from .conftest import HANDS_DIR
 
@@ -44,6 +46,17 @@ def test_sepia_is_single_tone_and_a_warm_colour_photo_is_not(name):
     assert analyse(FAMILIES["sepia"](rgb)[0]).monochrome
     tinted = np.clip(_gray(rgb).astype(np.float32) * [1.0, 0.9, 0.75], 0, 255).astype(np.uint8)  # a warm tint
     assert analyse(tinted).monochrome
+
+
+@pytest.mark.parametrize("name", ["a03_photo_thumb_up_1920.png", "c02_photo_business_person.png"])
+def test_sepia_with_clipped_highlights_is_still_single_tone(name):
+    """Toning clips the brighter channels of a bright picture's highlights, which leaves them off the sepia hue
+    (yellow, white): they do not count, or the picture passes for a colour photo and loses hands."""
+    rgb = shrink(load_image(HANDS_DIR / name), ANALYSIS_SIDE)
+    sepia = FAMILIES["sepia"](rgb)[0]
+    assert (sepia.max(axis=2) >= 250).mean() > 0.02  # what this test is about: clipped highlights
+    assert analyse(sepia).monochrome
+    assert not analyse(rgb).monochrome
 
 
 @pytest.mark.parametrize("name", ["b04_hagrid_four_b.jpg", "c07_photo_woman_lying.jpeg", "b03_hagrid_four_a.jpg"])

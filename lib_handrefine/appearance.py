@@ -16,8 +16,12 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
 - Strong JPEG compression (quality 10): 27 of 34 (plain MediaPipe), 28 with extra passes; the 8 px block edges
   confuse the palm detector. The whole-image pass on the image blurred by 1 px first: 32 of 34 instead of 28 (with
   extra passes: 32). Such images are told by their block grid.
-On a noisy image the whole-image pass also runs on the untouched copy (what plain MediaPipe sees): the blur
-hides a few hands the noise did not (2 of 34).
+On a noisy image the whole-image and low-threshold passes also run on a copy prepared without the blur: the blur
+hides a few hands the noise did not (2 of 34), and texture (c01's cobblestones in its gray and sepia copies) reads as
+noise too. Where neither whole-image pass finds a hand, a third runs on a median-filtered copy (7 px), which keeps
+the edges that the blur smooths away with heavy grain: the noise and grain copies' hands at the whole-image pass,
+each alone: blur 49 of 68, median 50 (others among them), 5x5 median 44, sigma-4 blur 36, bilateral 42; in the whole
+search the median adds a07's and b01's grainy hands.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -52,6 +57,7 @@ SKIN_TONE = (15, 20)  # CIELAB a, b offsets: a light skin hue
 SKIN_RAMP = (0.5, 0.6)  # gray level of the full hue, distance at which it fades out
 NOISE_SIGMA = 2.5  # pixel noise (grey levels) from which a pass input is blurred first; clean photos: median 0.5
 GRAIN_SIGMA = 3.5  # the same at half resolution (grain); clean photos: median 0.7, 90th percentile 2.2
+MEDIAN_SIDE = 7  # px: the median filter of a noisy image's third look (Denoiser)
 STRONG_NOISE_SIGMA = 5.0  # from here the blur is wider
 # JPEG blocks: in a heavily compressed image, of every 8 neighbouring pixel steps the largest falls on the block
 # edge. Share of such steps on the most frequent of the 8 offsets, measured: the test photos (JPEGs themselves,
@@ -73,6 +79,11 @@ DARK_HIGHLIGHTS = 128  # 95th percentile gray value; test photos >= 137, their d
 _SECOND_DIFFERENCE = np.array([1, -2, 1], np.float32)  # Immerkaer's 3x3 kernel is its outer product with itself
 
 
+# "blur": a Gaussian blur by the noise measured (the usual pass input); "none": as it is (texture read as noise);
+# "median": a median filter, which keeps edges (heavy grain)
+Denoiser = Literal["blur", "median", "none"]
+
+
 @dataclass(frozen=True)
 class Appearance:
     monochrome: bool  # no hue of its own: grayscale or a single-tone (sepia) image
@@ -80,6 +91,7 @@ class Appearance:
     grain: float  # the same at half that resolution
     highlights: float  # 95th percentile of the gray values: under DARK_HIGHLIGHTS the whole picture is dark
     chroma: float  # 99th percentile of the coloured pixels' CIELAB chroma: under MUTED_CHROMA they are washed out
+    denoiser: Denoiser = "blur"  # how `prepare` takes a noisy image's noise out
 
     @property
     def dark(self) -> bool:
@@ -258,8 +270,10 @@ def prepare(rgb: np.ndarray, look: Appearance, tone: Callable[[np.ndarray], np.n
     """The pass input the palm detector sees best, from a pass input of an image with this appearance (`tone`:
     how a monochrome one gets its skin hue)."""
     out = rgb
-    if look.noisy:
+    if look.noisy and look.denoiser == "blur":
         out = denoise(out)
+    elif look.noisy and look.denoiser == "median":
+        out = cv2.medianBlur(out, MEDIAN_SIDE)
     if look.dark:
         out = brighten(out)
     if look.monochrome:

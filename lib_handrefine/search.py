@@ -128,11 +128,22 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     full = Look((0, 0, small.shape[1], small.shape[0]), "full", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
     fx, fy = w / small.shape[1], h / small.shape[0]
     first = small if smooth is rgb else shrink(smooth, ANALYSIS_SIDE)
-    # the blur against noise can hide a hand: a noisy image's untouched copy gets a look too, on the other worker
-    inputs = [(first, appearance), *([(small, None)] if appearance.noisy and mode != "off" else [])]
-    first_finds = detector.map(lambda job: detector.look(job[0], full, confidence, max_hands, job[1]), inputs)
+    # the blur against noise can hide a hand, and texture (cobblestones, a knit) can pass for noise: the first and
+    # the low-threshold pass of a noisy image also see it unblurred (toned, brightened as it calls for), on the other
+    # worker (measured: a hand of c01 in its gray and sepia copies, whose pavement reads as grain; the second toning
+    # unblurred finds no more)
+    seen_as = [appearance, replace(appearance, denoiser="none")] if appearance.noisy and mode != "off" \
+        else [appearance]
+    first_finds = detector.map(lambda look_as: detector.look(first, full, confidence, max_hands, look_as), seen_as)
     hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
-    done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(inputs)
+    done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(seen_as)
+    if not hands and appearance.noisy and mode != "off":
+        # neither found a hand: a median filter keeps the edges that the blur smooths away with heavy grain
+        # (measured: a07's and b01's hands in the grainy copies, found at the user's confidence; only the pictures
+        # that get extra passes anyway pay for it)
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands,
+                                                               replace(appearance, denoiser="median"))]
+        done.append(done[0])
     nothing = not hands
     if mode != "off" and appearance.monochrome and nothing:
         # a gray or sepia image where the skin-toned copy showed no hand: toned on its mid tones only, a few are
@@ -164,9 +175,10 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
         # boxes are candidates like a tile's (the hand check verifies them). Only on images that get extra passes
         # anyway (weak ones, and large ones that get tiles): on every image it would raise the median time ~1.4x.
         low = Look(full.box, "low", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
-        hands += [_scaled(hd, fx, fy) for hd in detector.look(small, low, LOW_DETECTION, max_hands, appearance,
-                                                               presence=confidence)]
-        done.append(Look((0, 0, w, h), "low", ANALYSIS_SIDE, False))
+        hands += [_scaled(hd, fx, fy) for found in detector.map(
+            lambda look_as: detector.look(small, low, LOW_DETECTION, max_hands, look_as, presence=confidence),
+            seen_as) for hd in found]
+        done += [Look((0, 0, w, h), "low", ANALYSIS_SIDE, False)] * len(seen_as)
         if not hands:  # a close-up hand too big for the palm detector: zoomed out it is well sized
             hands += _zoomed_out(detector, small, (fx, fy), confidence, max_hands, appearance)
             done.append(Look((0, 0, w, h), "wide", ANALYSIS_SIDE, False))

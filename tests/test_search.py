@@ -190,9 +190,14 @@ def test_the_passes_that_find_them(detector):
     picture; where that pass too finds one small hand, tiles at its scale."""
     from lib_handrefine.search import search
 
-    looks = [lk.source for lk in search(detector, sample("b06_hagrid_none_wig.jpg", "grain").rgb, 0.5, 8, "auto").looks]
-    assert looks[:4] == ["full", "full", "low", "wide"]
+    looks = [lk.source for lk in search(detector, sample("a05_photo_hand_banana_224.jpg", "gray").rgb, 0.5, 8,
+                                        "auto").looks]
+    assert looks[:4] == ["full", "ramp", "low", "wide"]  # (a gray picture gets the second toning first)
     assert "near" in looks  # a window around the zoomed-out find: a second look that can confirm it
+    # a noisy picture: the whole-image pass blurred and unblurred, then median-filtered, the low-threshold pass
+    # blurred and unblurred, then zoomed out
+    looks = [lk.source for lk in search(detector, sample("b08_hagrid_none_b.jpg", "grain").rgb, 0.5, 8, "auto").looks]
+    assert looks[:6] == ["full", "full", "full", "low", "low", "wide"]
     c01 = sample("c01_photo_fullbody_stretch.jpg", "contrast").rgb
     full_res = [lk for lk in search(detector, c01, 0.5, 8, "auto").looks if lk.max_side > 512]
     assert [lk.source for lk in full_res] == ["full"]

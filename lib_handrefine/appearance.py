@@ -16,12 +16,13 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
 - Strong JPEG compression (quality 10): 27 of 34 (plain MediaPipe), 28 with extra passes; the 8 px block edges
   confuse the palm detector. The whole-image pass on the image blurred by 1 px first: 32 of 34 instead of 28 (with
   extra passes: 32). Such images are told by their block grid.
-On a noisy image the whole-image and low-threshold passes also run on a copy prepared without the blur: the blur
-hides a few hands the noise did not (2 of 34), and texture (c01's cobblestones in its gray and sepia copies) reads as
-noise too. Where neither whole-image pass finds a hand, a third runs on a median-filtered copy (7 px), which keeps
-the edges that the blur smooths away with heavy grain: the noise and grain copies' hands at the whole-image pass,
-each alone: blur 49 of 68, median 50 (others among them), 5x5 median 44, sigma-4 blur 36, bilateral 42; in the whole
-search the median adds a07's and b01's grainy hands.
+On a noisy image the whole-image and low-threshold passes also run without the blur (a colour one as it is, a
+monochrome one toned): the blur hides a few hands the noise did not (2 of 34), and texture (c01's cobblestones in
+its gray and sepia copies) reads as noise too. Where neither whole-image pass finds a hand, a third runs on a
+median-filtered copy (7 px), which keeps the edges that the blur smooths away with heavy grain: the noise and grain
+copies' hands at the whole-image pass, each alone: blur 49 of 68, median 50 (others among them), 5x5 median 44,
+sigma-4 blur 36, bilateral 42; in the whole search the median adds a07's and b01's grainy hands (and 3 of 34 in
+salt-and-pepper copies).
 """
 
 from __future__ import annotations

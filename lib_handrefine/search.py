@@ -129,11 +129,12 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     fx, fy = w / small.shape[1], h / small.shape[0]
     first = small if smooth is rgb else shrink(smooth, ANALYSIS_SIDE)
     # the blur against noise can hide a hand, and texture (cobblestones, a knit) can pass for noise: the first and
-    # the low-threshold pass of a noisy image also see it unblurred (toned, brightened as it calls for), on the other
-    # worker (measured: a hand of c01 in its gray and sepia copies, whose pavement reads as grain; the second toning
+    # the low-threshold pass of a noisy image also see it unblurred, on the other worker: a colour one as it is (what
+    # plain MediaPipe sees: with its colours raised, c03's small hand in a vignetted copy is lost), a monochrome one
+    # toned (measured: a hand of c01 in its gray and sepia copies, whose pavement reads as grain; the second toning
     # unblurred finds no more)
-    seen_as = [appearance, replace(appearance, denoiser="none")] if appearance.noisy and mode != "off" \
-        else [appearance]
+    unblurred = replace(appearance, denoiser="none") if appearance.monochrome else None
+    seen_as = [appearance, unblurred] if appearance.noisy and mode != "off" else [appearance]
     first_finds = detector.map(lambda look_as: detector.look(first, full, confidence, max_hands, look_as), seen_as)
     hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(seen_as)

@@ -13,6 +13,8 @@ from lib_handrefine.plan import build_plan
 from lib_handrefine.search import shrink
 from lib_handrefine.settings import HandRefineSettings
 
+from .conftest import HANDS_DIR
+
 REF = reference()
 
 
@@ -103,6 +105,25 @@ def test_grayscale_and_noisy_copies(detector, image, family):
         hand = min(hands, key=lambda h: np.abs(h.landmarks[:, :2] - ref).mean())
         palm = np.linalg.norm(ref[9] - ref[0])
         assert np.linalg.norm(hand.landmarks[:, :2] - ref, axis=1).mean() < 0.3 * palm
+
+
+def test_a_noisy_colour_picture_is_also_seen_as_it_is(detector):
+    """c03 vignetted: washed out and textured enough to read as noise. Its second whole-image look is the picture as
+    plain MediaPipe sees it, which finds the small hand; with its colours raised that look lost it."""
+    from dataclasses import replace
+
+    from lib_handrefine.imageio import load_image
+
+    template = sample("c03_photo_couple_small_hands.jpeg", "dark")  # a photometric copy: the original's geometry
+    rgb = load_image(HANDS_DIR / "c03_photo_couple_small_hands.jpeg")
+    h, w = rgb.shape[:2]
+    y, x = np.mgrid[0:h, 0:w]
+    falloff = np.clip(1.1 - 0.6 * np.hypot((x - w / 2) / (w / 2), (y - h / 2) / (h / 2)), 0.2, 1.0)
+    s = replace(template, rgb=(rgb * falloff[..., None]).astype(np.uint8))
+    look = analyse(shrink(s.rgb, ANALYSIS_SIDE))
+    assert look.noisy and look.muted  # what this test is about
+    result, _ = found_and_false(detector, s)
+    assert result.found == 1 and result.false == []
 
 
 def test_median_filtered_pass_finds_a_small_hand_in_grain(detector):

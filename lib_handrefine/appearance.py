@@ -42,8 +42,9 @@ MONOCHROME_CHROMA = 8.0  # CIELAB chroma (0..255 scale) that 99 % of a hueless i
 # which turns them yellow or white off the hue line (measured: that alone made the sepia copies of a03 and c02 look
 # coloured, and c02's second hand was lost). Measured on the test photos (41) and their copies, clipped pixels left
 # out: sepia copies reach >= 0.995 of their chroma along one hue with 99 % of the pixels within 6.4 of that line;
-# colour photos at most 0.99 (a03, a thumb on skin-coloured ground, whose spread is 11.7; warm close-ups, the cat and
-# a child's rotated copies reach 0.98), darkened copies of the cat 0.983.
+# colour photos at most 0.99: a03 (a thumb on skin-coloured ground), whose spread is 11.7 upright but under 10 in its
+# rotated, darkened, blurred and grainy copies, which are toned (no hand lost); warm close-ups, the cat and a child's
+# rotated copies reach 0.98, darkened copies of the cat 0.983.
 SINGLE_HUE_SHARE = 0.99  # length of the summed a/b vectors over the sum of their lengths
 SINGLE_HUE_SPREAD = 10.0  # 99th percentile of the distance (a/b units) from the hue line
 CLIPPED = 250  # a pixel with a channel from this value up is clipped: its hue is not the picture's

@@ -117,12 +117,18 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     whole = hand.source == "full" and hand.score >= confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
+    verdict = _judged(group, rgb, detector, appearance, whole, anatomy, base)
+    return _witnessed(verdict, hand, rgb, detector, appearance) if verdict.accepted else verdict
+
+
+def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,
+            anatomy: float, base: float) -> Verdict:
+    """`check`'s verdict on a candidate that is not a trusted whole-image detection, before the witness."""
+    hand = group[0]
     if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
-        return _witnessed(Verdict(base, ""), hand, rgb, detector, appearance)
+        return Verdict(base, "")
     verdict, refit = _second_looks(hand, rgb, detector, appearance, whole, base)
-    if verdict.accepted:
-        return _witnessed(verdict, hand, rgb, detector, appearance)
-    if not verdict.passes:  # refused on skin or size before any look
+    if verdict.accepted or not verdict.passes:  # accepted, or refused on skin or size before any look
         return verdict
     passes = verdict.passes
     if refit is not None:
@@ -131,7 +137,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
         again, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
         passes += again.passes
         if again.accepted:
-            return _witnessed(Verdict(again.score, "", passes, refit), hand, rgb, detector, appearance)
+            return Verdict(again.score, "", passes, refit)
     sure = [fit for share, mirror in SURE_VIEWS
             if (fit := redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror,
                                 presence=SURE_PRESENCE)) is not None]
@@ -141,8 +147,7 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
     # where the two wider crops agree on the hand)
     best = min(sure, key=lambda fit: sum(disagreement(fit, other) for other in sure))
-    return _witnessed(Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best), hand, rgb,
-                      detector, appearance)
+    return Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best)
 
 
 def _loosely_agreed(group: list[Hand], rgb: np.ndarray, detector: HandDetector,

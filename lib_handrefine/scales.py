@@ -20,19 +20,19 @@ TILE_OVERLAP = 0.25  # a hand up to a quarter tile wide lies whole inside some t
 MIN_TILE = 160  # smaller tiles see too little of a hand's surroundings
 
 
-def tile_grid(width: int, height: int, side: float) -> list[Box]:
+def tile_grid(width: int, height: int, side: float, overlap: float = TILE_OVERLAP) -> list[Box]:
     """Overlapping tiles of about `side` px covering the image (one tile spans an axis shorter than `side`)."""
     side = max(MIN_TILE, side)
-    xs = _axis(width, side)
-    ys = _axis(height, side)
+    xs = _axis(width, side, overlap)
+    ys = _axis(height, side, overlap)
     return [(x0, y0, x1, y1) for y0, y1 in ys for x0, x1 in xs]
 
 
-def _axis(length: int, side: float) -> list[tuple[int, int]]:
+def _axis(length: int, side: float, overlap: float) -> list[tuple[int, int]]:
     if length <= side * 1.1:
         return [(0, length)]
-    n = math.ceil((length - side * TILE_OVERLAP) / (side * (1 - TILE_OVERLAP)))
-    size = math.ceil(length / (n - TILE_OVERLAP * (n - 1)))
+    n = math.ceil((length - side * overlap) / (side * (1 - overlap)))
+    size = math.ceil(length / (n - overlap * (n - 1)))
     step = (length - size) / (n - 1)
     return [(round(i * step), min(length, round(i * step) + size)) for i in range(n)]
 

@@ -31,7 +31,7 @@ from .content import content_box
 from .detect import LOW_DETECTION
 from .handcheck import Verdict, check_group, with_check
 from .hands import Detection, Hand, Look, Rejected, group_hands
-from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, near_window, tile_grid, tile_side_for
+from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, TILE_OVERLAP, near_window, tile_grid, tile_side_for
 
 if TYPE_CHECKING:
     from .detect import HandDetector
@@ -43,6 +43,7 @@ MIN_HAND_PX = 24  # smallest hand worth searching for: below this a repaint has 
 SMALL_FACTOR = 1.0  # hands found below this many times the pass floor were lucky finds: smaller ones may hide
 LARGE_IMAGE = 1024  # long side in px (SDXL's size): pictures this large may hold several people
 QUARTER = 0.6  # tile side, as a share of the long side, of a large picture's quarters
+LARGE_OVERLAP = 0.5  # tile overlap (share of the side) of a large picture's first tiles (see _next_looks)
 CROWD = 3  # this many hands: several people, search at their hands' scale
 WEAK_CONFIDENCE = 0.3  # extra passes on grayscale / noisy images may be less sure (the hand check guards them)
 SHRINK = 0.7  # hands of one picture vary: look for hands down to 0.7x the smallest found
@@ -186,7 +187,9 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     if mode != "off":
         floor = FULL_PASS_SHARE * max(w, h)
         for round_ in range(ROUNDS):
-            looks = _next_looks(hands, floor, (w, h), mode, appearance, first=round_ == 0)
+            # a look already run would find the same again (measured: c03's second round repeated its six tiles)
+            looks = [lk for lk in _next_looks(hands, floor, (w, h), mode, appearance, first=round_ == 0)
+                     if lk not in done]
             if not looks:
                 break
             hands += _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
@@ -236,8 +239,11 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
                 sides.append(side)
             side *= 2.5
     looks: list[Look] = []
+    # a large picture's first tiles overlap by half, so that a hand up to half a tile wide lies whole in one (with
+    # the usual quarter, the close-up hands of a01 and a07 in grids of 1536-2048 px were cut by every tile)
+    overlap = LARGE_OVERLAP if first and long_side >= LARGE_IMAGE else TILE_OVERLAP
     for side in sides:
-        looks += _tiles(w, h, side, mode)
+        looks += _tiles(w, h, side, mode, overlap)
     if first:
         # around small hands, their neighbours; around low-threshold and zoomed-out finds, a second look that can
         # confirm them (measured: a05's close-up hand in the gray copy, which the check's crops miss)
@@ -256,12 +262,15 @@ def _zoomed(detector: HandDetector, rgb: np.ndarray, looks: list[Look], confiden
     return [hd for found in detector.looks(rgb, looks, weak, max_hands, appearance) for hd in found]
 
 
-def _tiles(w: int, h: int, side: float, mode: str) -> list[Look]:
-    """Overlapping tiles of about `side` px over the image, enlarged until there are at most MAX_TILES[mode]."""
-    tiles = tile_grid(w, h, side)
+def _tiles(w: int, h: int, side: float, mode: str, overlap: float = TILE_OVERLAP) -> list[Look]:
+    """Overlapping tiles of about `side` px over the image, enlarged until there are at most MAX_TILES[mode] (a
+    larger overlap than the usual is given up first)."""
+    tiles = tile_grid(w, h, side, overlap)
+    if len(tiles) > MAX_TILES[mode] and overlap > TILE_OVERLAP:
+        return _tiles(w, h, side, mode)
     while len(tiles) > MAX_TILES[mode]:
         side *= 1.15
-        tiles = tile_grid(w, h, side)
+        tiles = tile_grid(w, h, side, overlap)
     return [Look(box, "tile", TILE_MAX_SIDE) for box in tiles]
 
 

@@ -154,6 +154,17 @@ def test_tiles_cover_the_image_with_overlap(w, h, side):
     assert all(b[0] < a[1] for a, b in zip(xs, xs[1:]))
 
 
+@pytest.mark.parametrize(("w", "h", "side"), [(2048, 2048, 820), (1536, 1536, 615), (1024, 1024, 410)])
+def test_a_half_overlap_holds_every_hand_of_half_a_tile_whole(w, h, side):
+    def whole_somewhere(tiles, x, y, hand):
+        return any(x0 <= x and y0 <= y and x + hand <= x1 and y + hand <= y1 for x0, y0, x1, y1 in tiles)
+
+    hand = round(0.5 * side)
+    spots = [(x, y) for x in range(0, w - hand, 16) for y in range(0, h - hand, 16)]
+    assert all(whole_somewhere(tile_grid(w, h, side, 0.5), x, y, hand) for x, y in spots)
+    assert not all(whole_somewhere(tile_grid(w, h, side), x, y, hand) for x, y in spots)  # the usual quarter
+
+
 def test_tile_count_grows_with_the_image_not_below_one():
     assert tile_grid(300, 200, 400) == [(0, 0, 300, 200)]
     assert len(tile_grid(2048, 2048, 330)) > len(tile_grid(1024, 1024, 330)) > len(tile_grid(512, 512, 330))

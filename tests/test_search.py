@@ -40,6 +40,29 @@ def test_group_picture_every_hand_found(detector, cells, side, seed):
     assert result.false == []
 
 
+@pytest.mark.parametrize(("cells", "side", "seed", "hand"), [
+    (4, 2048, 202, (1718, 636, 1878, 909)),  # a07's close-up hand, 273 px
+    (4, 1536, 203, (1250, 466, 1380, 650)),  # a01's, 184 px
+])
+def test_close_up_hands_in_a_large_group_picture(detector, cells, side, seed, hand):
+    """A close-up photo's hand in a grid is too big for the tiles at the smaller hands' scale to hold it whole with
+    the usual quarter overlap, and too faint for the whole-image pass; a large picture's first tiles overlap by half."""
+    s = grid(REF, cells, side, seed)
+    result, _ = found_and_false(detector, s, max_hands=32)
+    index = next(j for j, box in enumerate(s.hands) if tuple(round(v) for v in box) == hand)
+    assert index in {j for _, j in result.matched}, s.name
+    assert result.false == []
+
+
+def test_no_look_runs_twice(detector):
+    """c03's hand is under the tiles' floor: the second round asked for the very tiles of the first."""
+    from lib_handrefine.search import search
+
+    looks = search(detector, sample("c03_photo_couple_small_hands.jpeg", "mirror").rgb, 0.5, 8, "auto").looks
+    tiles = [lk for lk in looks if lk.source == "tile"]
+    assert tiles and len(set(tiles)) == len(tiles)
+
+
 def test_sixteen_people_in_2048_px(detector):
     """A 4x4 grid: each photo shrunk to a 512 px cell, hands of 30-200 px; the whole-image pass alone sees 3."""
     s = grid(REF, 4, 2048, 102)

@@ -127,14 +127,14 @@ def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearan
     hand = group[0]
     if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
         return Verdict(base, "")
-    verdict, refit = _second_looks(hand, rgb, detector, appearance, whole, base)
+    verdict, refit, mirrored = _second_looks(hand, rgb, detector, appearance, whole, base)
     if verdict.accepted or not verdict.passes:  # accepted, or refused on skin or size before any look
         return verdict
     passes = verdict.passes
     if refit is not None:
         # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass
         # or an unlucky window; measured: the re-fits then agree among themselves). The re-fit gets the same looks.
-        again, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
+        again, _, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
         passes += again.passes
         if again.accepted:
             return Verdict(again.score, "", passes, refit)
@@ -143,6 +143,12 @@ def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearan
                                 presence=SURE_PRESENCE)) is not None]
     passes += len(SURE_VIEWS)
     if not sure:
+        if mirrored and (seen := _witness_sees(hand, rgb, detector, appearance, WITNESS_SURE)) and seen[0]:
+            # the mirrored crop found a hand in this box too, only fitted otherwise, and the landmark model alone is
+            # all but sure of it (measured: c05's hand on his head, its fingers in his hair, in grids: mirrored
+            # 0.48-0.61 palm lengths off, presence 0.97; no box on no hand in the set, the grids and the ad hoc
+            # copies was refused this way)
+            return Verdict(base * seen[1], "", passes)
         return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes)
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
     # where the two wider crops agree on the hand)
@@ -212,12 +218,13 @@ def check_group(group: list[Hand], rgb: np.ndarray, detector: HandDetector, conf
 
 
 def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,
-                  base: float) -> tuple[Verdict, Hand | None]:
-    """Skin, size and re-centred second looks; with the re-centred hand when that look found the hand elsewhere."""
+                  base: float) -> tuple[Verdict, Hand | None, bool]:
+    """Skin, size and re-centred second looks; with the re-centred hand when that look found the hand elsewhere, and
+    whether the verdict is a refusal because the mirrored look found a hand here but fitted it elsewhere."""
     if not (appearance and appearance.monochrome) and skin_share(rgb, hand.landmarks) < MIN_SKIN:
-        return Verdict(base * 0.3, "no skin colour under the palm"), None
+        return Verdict(base * 0.3, "no skin colour under the palm"), None, False
     if hand.extent < MIN_CHECKED_PX:
-        return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify"), None
+        return Verdict(base * 0.5, f"only {hand.extent} px and seen by one pass only: too small to verify"), None, False
     passes = 0
     off = 0.0
     # a re-centred second look, then (for a box only a zoomed pass saw) a mirrored one, and in a grainy, gray or
@@ -237,15 +244,16 @@ def _second_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearanc
             passes += turned
             if off is not None:
                 continue
-            return Verdict(base * 0.3, f"not found again on a {what} nor on zoomed-out turned crops", passes), None
+            return Verdict(base * 0.3, f"not found again on a {what} nor on zoomed-out turned crops",
+                           passes), None, False
         if again is None:
-            return Verdict(base * 0.3, f"not found again on a {what}", passes), None
+            return Verdict(base * 0.3, f"not found again on a {what}", passes), None, False
         off = max(off, disagreement(hand, again))
         if off >= (MIRROR_AGREE if mirror else CLOSE_AGREE if share != REDETECT_SHARE else AGREE):
             refit = again if passes == 1 and hand.source != "check" else None
             return Verdict(base * math.exp(-off / AGREE), f"landmarks moved by {off:.2f} palm lengths on a {what}",
-                           passes), refit
-    return Verdict(base * math.exp(-off / AGREE), "", passes), None
+                           passes), refit, mirror
+    return Verdict(base * math.exp(-off / AGREE), "", passes), None, False
 
 
 def _turned_looks(hand: Hand, rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None,

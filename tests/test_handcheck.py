@@ -163,6 +163,27 @@ def test_check_accepts_a_hand_the_landmark_model_is_sure_of(detector, monkeypatc
     assert any("the landmark model is not sure of it" in v.reason for v in verdicts)
 
 
+def test_a_hand_the_mirrored_crop_fits_otherwise_passes_where_the_landmark_model_is_sure(detector):
+    """c05's hand on his head, its fingers in his hair, in a grid: only a tile sees it, the mirrored re-centred crop
+    finds it too but fits it ~0.6 palm lengths off, and no crop gets the landmark model to 0.95. The landmark model
+    alone (the witness) is all but sure of it: the hand is found; without the witness it is refused, on the mirrored
+    crop."""
+    from benchmarks.transformed_set import grid, reference, score
+
+    s = grid(reference(), 3, 1024, 205)
+    index = next(j for j, box in enumerate(s.hands) if tuple(round(v) for v in box) == (880, 707, 911, 759))
+    result = score(s, [h.bbox for h in detector.detect(s.rgb, 0.5, 32, "auto").hands])
+    assert index in {j for _, j in result.matched} and result.false == []
+    saved = detector._witness
+    try:
+        detector._witness = None
+        without = detector.detect(s.rgb, 0.5, 32, "auto")
+    finally:
+        detector._witness = saved
+    assert index not in {j for _, j in score(s, [h.bbox for h in without.hands]).matched}
+    assert any("mirrored" in r.reason and 870 < r.bbox[0] < 890 and 700 < r.bbox[1] < 715 for r in without.rejected)
+
+
 def test_check_group_falls_back_on_another_looks_fit(detector):
     """In b06's grain copy the zoomed-out pass fits the hand and the window around that find fits it again, worse:
     the check refuses the window's fit (the group's best by score), and the group's verdict is the zoomed-out fit,

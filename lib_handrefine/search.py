@@ -240,8 +240,10 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
             side *= 2.5
     looks: list[Look] = []
     # a large picture's first tiles overlap by half, so that a hand up to half a tile wide lies whole in one (with
-    # the usual quarter, the close-up hands of a01 and a07 in grids of 1536-2048 px were cut by every tile)
-    overlap = LARGE_OVERLAP if first and long_side >= LARGE_IMAGE else TILE_OVERLAP
+    # the usual quarter, the close-up hands of a01 and a07 in grids of 1536-2048 px were cut by every tile). Not in
+    # a gray or sepia one: there the check has no skin colour to go by, and the extra tiles proposed a shirt fold
+    # in c05's gray double-size copy that every look took for a hand
+    overlap = LARGE_OVERLAP if first and long_side >= LARGE_IMAGE and not appearance.monochrome else TILE_OVERLAP
     for side in sides:
         looks += _tiles(w, h, side, mode, overlap)
     if first:

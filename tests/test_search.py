@@ -203,6 +203,26 @@ def test_former_false_boxes_stay_away(detector, image, family):
     assert result.false == []
 
 
+def test_a_gray_large_picture_keeps_the_usual_tile_overlap(detector):
+    """c05 at double size in gray (1286 px): tiles overlapping by half proposed a shirt fold at the elbow that every
+    look of the check and the landmark model alone (0.92) took for a hand; a monochrome picture has no skin colour
+    to refuse such boxes by, so its tiles keep the usual quarter overlap."""
+    import cv2
+
+    from benchmarks.transformed_set import FAMILIES
+    from lib_handrefine.boxes import box_overlap
+    from lib_handrefine.imageio import load_image
+    from lib_handrefine.search import search
+
+    rgb, _ = FAMILIES["double"](load_image(HANDS_DIR / "c05_photo_man_hand_on_head.png"))
+    gray = cv2.cvtColor(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    tiles = [lk.box for lk in search(detector, gray, 0.5, 8, "auto").looks if lk.source == "tile"]
+    xs = sorted({(x0, x1) for x0, _, x1, _ in tiles})
+    assert tiles and all(b[0] >= a[0] + 0.6 * (a[1] - a[0]) for a, b in zip(xs, xs[1:]))  # a quarter, not a half
+    fold = (1108, 402, 1199, 449)
+    assert not any(box_overlap(hand.bbox, fold)[0] > 0.3 for hand in detector.detect(gray, 0.5, 8, "auto").hands)
+
+
 def test_second_toning_proposes_candidates_only(detector):
     """The mid-tone toning of a gray picture proposes a chair's frame beside b01's hand (a gray copy on a plain
     canvas four times its size): its boxes are candidates that the check must confirm, not trusted finds."""

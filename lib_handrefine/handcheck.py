@@ -146,8 +146,8 @@ def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearan
         if mirrored and (seen := _witness_sees(hand, rgb, detector, appearance, WITNESS_SURE)) and seen[0]:
             # the mirrored crop found a hand in this box too, only fitted otherwise, and the landmark model alone is
             # all but sure of it (measured: c05's hand on his head, its fingers in his hair, in grids: mirrored
-            # 0.48-0.61 palm lengths off, presence 0.97; no box on no hand in the set, the grids and the ad hoc
-            # copies was refused this way)
+            # 0.48-0.61 palm lengths off, presence 0.97; no box on no hand in the set, the grids, the ad hoc copies
+            # and pairs passes this way)
             return Verdict(base * seen[1], "", passes)
         return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes)
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,

@@ -139,10 +139,11 @@ def test_bad_model_and_closed_detector(tmp_path, model_path):
         d.detect(np.zeros((64, 64, 3), np.uint8))
 
 
+@pytest.mark.parametrize("overlap", [0.25, 0.5])
 @pytest.mark.parametrize(("w", "h", "side"), [(1024, 1024, 400), (641, 900, 300), (1920, 1080, 700),
-                                              (2048, 2048, 330), (683, 384, 160)])
-def test_tiles_cover_the_image_with_overlap(w, h, side):
-    tiles = tile_grid(w, h, side)
+                                              (2048, 2048, 330), (683, 384, 160), (4096, 512, 600)])
+def test_tiles_cover_the_image_with_overlap(w, h, side, overlap):
+    tiles = tile_grid(w, h, side, overlap)
     covered = np.zeros((h, w), bool)
     for x0, y0, x1, y1 in tiles:
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h

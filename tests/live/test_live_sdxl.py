@@ -15,13 +15,18 @@ import pytest
 from PIL import Image
 
 from ..conftest import HANDS_DIR
-from .test_live_webui import assert_only_region_repainted, b64, call, plan_of, unb64
+from .test_live_webui import assert_only_region_repainted, b64, call, plan_of, unb64, wait_until_ready
 
 SDXL_URL = os.environ.get("HANDREFINE_WEBUI_SDXL_URL", "").rstrip("/")
 TIMEOUT = float(os.environ.get("HANDREFINE_LIVE_TIMEOUT", "3600"))  # the SD1.5 tests default to 900
 pytestmark = pytest.mark.skipif(
     not SDXL_URL, reason="HANDREFINE_WEBUI_SDXL_URL is not set: no real WebUI with an SDXL checkpoint to test against")
 SIDE = 1024  # SDXL's native size
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ready_webui() -> None:
+    wait_until_ready(SDXL_URL)
 
 
 def test_sdxl_fix_hands_only_runs_a_1024_px_pass_with_the_sdxl_depth_controlnet():

@@ -10,6 +10,8 @@ import base64
 import io
 import json
 import os
+import time
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -33,6 +35,34 @@ def call(route: str, payload: dict | None = None, timeout: float = TIMEOUT, base
     request = urllib.request.Request((base or URL) + route, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
+
+
+READY_WAIT = 180.0  # seconds a freshly started WebUI may take to finish setting up its API
+
+
+def wait_until_ready(base: str) -> None:
+    """Return once the WebUI at base runs an img2img request with this extension's script args.
+
+    The WebUIs (A1111, Forge, Neo, ...) add their API routes before they compute the scripts' default args, so a
+    request in that window fails with HTTP 500 (IndexError in `init_script_args`; seen on fresh A1111 and Neo
+    starts). A tiny request with HandRefine disabled is retried until it passes, READY_WAIT at most; a WebUI that
+    never gets there fails the test that asked."""
+    tiny = {"init_images": [b64(Image.new("RGB", (64, 64), (128, 128, 128)))], "prompt": "", "steps": 1,
+            "width": 64, "height": 64, "alwayson_scripts": {"HandRefine": {"args": [{"enabled": False}]}}}
+    deadline = time.monotonic() + READY_WAIT
+    while True:
+        try:
+            call("/sdapi/v1/img2img", tiny, base=base)
+            return
+        except urllib.error.HTTPError as error:
+            if error.code != 500 or time.monotonic() > deadline:
+                raise
+        time.sleep(2.0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ready_webui() -> None:
+    wait_until_ready(URL)
 
 
 def b64(image: Image.Image) -> str:

@@ -117,19 +117,22 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     whole = hand.source == "full" and hand.score >= confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
-    verdict = _judged(group, rgb, detector, appearance, whole, anatomy, base)
-    return _witnessed(verdict, hand, rgb, detector, appearance) if verdict.accepted else verdict
+    verdict, witnessed = _judged(group, rgb, detector, appearance, whole, anatomy, base)
+    if not verdict.accepted or witnessed:
+        return verdict
+    return _witnessed(verdict, hand, rgb, detector, appearance)
 
 
 def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearance: Appearance | None, whole: bool,
-            anatomy: float, base: float) -> Verdict:
-    """`check`'s verdict on a candidate that is not a trusted whole-image detection, before the witness."""
+            anatomy: float, base: float) -> tuple[Verdict, bool]:
+    """`check`'s verdict on a candidate that is not a trusted whole-image detection, and whether the witness has
+    already seen it (else `check` asks it next)."""
     hand = group[0]
     if any(_independent(hand, other) and disagreement(hand, other) < AGREE for other in group[1:]):
-        return Verdict(base, "")
+        return Verdict(base, ""), False
     verdict, refit, mirrored = _second_looks(hand, rgb, detector, appearance, whole, base)
     if verdict.accepted or not verdict.passes:  # accepted, or refused on skin or size before any look
-        return verdict
+        return verdict, False
     passes = verdict.passes
     if refit is not None:
         # the re-centred crop found a hand here but fitted it elsewhere: the first fit was off (a low-threshold pass
@@ -137,7 +140,7 @@ def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearan
         again, _, _ = _second_looks(refit, rgb, detector, appearance, False, _weighted(refit.score, anatomy))
         passes += again.passes
         if again.accepted:
-            return Verdict(again.score, "", passes, refit)
+            return Verdict(again.score, "", passes, refit), False
     sure = [fit for share, mirror in SURE_VIEWS
             if (fit := redetect(rgb, hand.bbox, detector, CHECK_CONFIDENCE, appearance, share, mirror,
                                 presence=SURE_PRESENCE)) is not None]
@@ -148,12 +151,12 @@ def _judged(group: list[Hand], rgb: np.ndarray, detector: HandDetector, appearan
             # all but sure of it (measured: c05's hand on his head, its fingers in his hair, in grids: mirrored
             # 0.48-0.61 palm lengths off, presence 0.97; no box on no hand in the set, the grids, the ad hoc copies
             # and pairs passes this way)
-            return Verdict(base * seen[1], "", passes)
-        return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes)
+            return Verdict(base * seen[1], "", passes), True
+        return Verdict(verdict.score, f"{verdict.reason}; the landmark model is not sure of it", passes), False
     # the fit the others agree with most (measured: in grain one crop may repeat the candidate's fit, a palm off,
     # where the two wider crops agree on the hand)
     best = min(sure, key=lambda fit: sum(disagreement(fit, other) for other in sure))
-    return Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best)
+    return Verdict(_weighted(best.score, plausibility(best.world_landmarks)), "", passes, best), False
 
 
 def _loosely_agreed(group: list[Hand], rgb: np.ndarray, detector: HandDetector,

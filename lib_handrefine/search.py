@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .appearance import ANALYSIS_SIDE, MUTED_CHROMA, Appearance, analyse, deblock, prepare, tone_skin_ramp
+from .appearance import ANALYSIS_SIDE, MUTED_CHROMA, Appearance, analyse, deblock
 from .boxes import Box, box_extent
 from .content import content_box
 from .detect import LOW_DETECTION
@@ -153,8 +153,8 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
         # verifies them). Such an image gets extra passes anyway; on every monochrome image this pass would raise
         # the median time
         ramp = Look(full.box, "ramp", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
-        hands += [_scaled(hd, fx, fy) for hd in detector.look(prepare(first, appearance, tone_skin_ramp), ramp,
-                                                               confidence, max_hands)]
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(first, ramp, confidence, max_hands,
+                                                               replace(appearance, toning="ramp"))]
         done.append(Look((0, 0, w, h), "ramp", ANALYSIS_SIDE, False))
     if mode != "off" and max(w, h) > ANALYSIS_SIDE and _lone_small_hand(hands, max(w, h)):
         # one small hand on a large picture (a person seen whole): the other hand may be too faint at 512 px and

@@ -12,6 +12,8 @@ from lib_handrefine.appearance import (
     BLOCKY_SHARE,
     MUTED_CHROMA,
     NOISE_SIGMA,
+    SKIN_RAMP,
+    SKIN_TONE,
     analyse,
     blockiness,
     deblock,
@@ -152,4 +154,19 @@ def test_skin_ramp_tones_the_mid_tones_only():
     assert (r > g).all() and (g > b).all()  # warm, skin-like
     assert np.abs(cv2.cvtColor(toned, cv2.COLOR_RGB2GRAY).astype(int) - ramp[..., 0]).max() < 12  # lightness kept
     gray = _gray(load_image(HANDS_DIR / "b08_hagrid_none_b.jpg"))
-    assert not np.array_equal(prepare(gray, analyse(gray), tone_skin_ramp), prepare(gray, analyse(gray)))
+    assert not np.array_equal(prepare(gray, replace(analyse(gray), toning="ramp")), prepare(gray, analyse(gray)))
+
+
+def test_toning_by_table_is_the_cielab_conversion_pixel_for_pixel():
+    # the toned pixel depends on its gray level alone: the lookup table must give exactly what converting the whole
+    # image from CIELAB gives (the hue the detection was measured with), for gray, sepia and colour input
+    rgb = load_image(HANDS_DIR / "c07_photo_woman_lying.jpeg")
+    for image in (rgb, _gray(rgb), FAMILIES["sepia"](rgb)[0]):
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        lab = np.empty((*gray.shape, 3), np.uint8)
+        lab[..., 0] = gray
+        for toned, weight in ((tone_skin(image), 1.0), (tone_skin_ramp(image), np.clip(
+                1.0 - np.abs(gray.astype(np.float32) / 255.0 - SKIN_RAMP[0]) / SKIN_RAMP[1], 0.0, 1.0))):
+            lab[..., 1] = 128 + SKIN_TONE[0] * weight
+            lab[..., 2] = 128 + SKIN_TONE[1] * weight
+            assert np.array_equal(toned, cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))

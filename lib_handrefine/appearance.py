@@ -13,6 +13,11 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
   photo's usual level, 30 (see MUTED_CHROMA).
 - Dark (underexposed): 30 of 34; equalising the lightness locally (CLAHE) finds 34 of 34. High contrast (clipped
   shadows and highlights): 28 of 34, and no tone curve brings them back.
+- Blurred (Gaussian, 1.5-4 px): 31 of 34 (plain MediaPipe), 32 with extra passes. Sharpened by an unsharp mask
+  and searched like any weak image: 34 of 34 (a blur of 3 px on every size: 28 -> 30 of 34; 2.5x enlargements:
+  31 -> 34). A sharpened search proposes, the check judges the picture as it is (sharpened, a necklace took a hand's
+  shape), and where the sharpened whole-image pass finds nothing the picture is also seen as it is (a motion blur
+  rings when sharpened).
 - Strong JPEG compression (quality 10): 27 of 34 (plain MediaPipe), 28 with extra passes; the 8 px block edges
   confuse the palm detector. The whole-image pass on the image blurred by 1 px first: 32 of 34 instead of 28 (with
   extra passes: 32). Such images are told by their block grid.
@@ -77,6 +82,16 @@ MUTED_CHROMA = 25.0
 NEUTRAL_CHROMA = 3.0
 MAX_SATURATION = 3.0
 DARK_HIGHLIGHTS = 128  # 95th percentile gray value; test photos >= 137, their darkened copies <= 114
+# Blurred or soft pictures: the palm detector misses hands whose edges are gone. Sharpness: the 99th percentile of the
+# second-difference response (the noise estimate's, at ANALYSIS_SIDE) per grey level of the picture's tonal range
+# (1st to 99th percentile, so that a dark or flat picture is not called soft). Measured on the set: sharp copies
+# >= 18 (b10 upright 19, at JPEG quality 20 18, darkened 23), blurred copies 4.3-13.6 (a blur of 3 px on every size:
+# up to 11.6); 2x and 2.5x enlargements of the 224 px photos are soft too (down to 8), and so is a small picture on a
+# plain canvas four times its size (the canvas dominates; the picture alone is searched as well)
+BLURRY_SHARPNESS = 15.0
+SHARPEN_SIGMA = 2.0  # px of the pass input: the unsharp mask that gives a blurred one its edges back
+SHARPEN_AMOUNT = 1.0
+MIN_TONAL_RANGE = 32.0  # grey levels: a flatter picture's sharpness is judged as if it had this range
 _SECOND_DIFFERENCE = np.array([1, -2, 1], np.float32)  # Immerkaer's 3x3 kernel is its outer product with itself
 
 
@@ -94,8 +109,10 @@ class Appearance:
     grain: float  # the same at half that resolution
     highlights: float  # 95th percentile of the gray values: under DARK_HIGHLIGHTS the whole picture is dark
     chroma: float  # 99th percentile of the coloured pixels' CIELAB chroma: under MUTED_CHROMA they are washed out
+    sharpness: float = math.inf  # edge strength per grey level of range: under BLURRY_SHARPNESS the picture is soft
     denoiser: Denoiser = "blur"  # how `prepare` takes a noisy image's noise out
     toning: Toning = "flat"  # how `prepare` gives a monochrome image its skin hue
+    sharpen: bool = True  # whether `prepare` sharpens a blurry image (the hand check sees it as it is)
 
     @property
     def dark(self) -> bool:
@@ -103,9 +120,15 @@ class Appearance:
 
     @property
     def adjusted(self) -> bool:
-        """Whether this image is weak for detection: its pass inputs are toned, blurred or brightened, and it gets
-        extra passes (a muted image's colours are raised too, but then it is found as well as a colour photo)."""
-        return self.monochrome or self.noisy or self.dark
+        """Whether this image is weak for detection: its pass inputs are toned, blurred, sharpened or brightened,
+        and it gets extra passes (a muted image's colours are raised too, but then it is found as well as a colour
+        photo)."""
+        return self.monochrome or self.noisy or self.dark or self.blurry
+
+    @property
+    def blurry(self) -> bool:
+        """Blurred or soft (a noisy picture's edges are noise: it is not judged on them)."""
+        return self.sharpness < BLURRY_SHARPNESS and not self.noisy
 
     @property
     def muted(self) -> bool:
@@ -127,6 +150,8 @@ class Appearance:
                        "less reliable")
         if self.dark:
             out.append("dark image: hand detection is less reliable")
+        if self.blurry:
+            out.append("blurred or soft image: hand detection is less reliable")
         return out
 
 
@@ -135,8 +160,15 @@ def analyse(small: np.ndarray) -> Appearance:
     step = max(1, round(max(small.shape[:2]) / 128))  # colour and tone statistics need no more than ~128 px
     sample = np.ascontiguousarray(small[::step, ::step])
     lab = cv2.cvtColor(sample, cv2.COLOR_RGB2LAB)
-    highlights = _percentile(cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY), 95)
-    fine, coarse = noise_levels(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    sample_gray = cv2.cvtColor(sample, cv2.COLOR_RGB2GRAY)
+    highlights = _percentile(sample_gray, 95)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    fine_counts = _second_differences(gray)
+    fine, coarse = _noise_of(fine_counts), noise_sigma(_half(gray))
+    tonal_range = max(MIN_TONAL_RANGE, _percentile(sample_gray, 99) - _percentile(sample_gray, 1))
+    # the strength of the sharpest edges (the 99th percentile response) per grey level of range
+    edges = math.inf if fine_counts is None else _quantile(fine_counts, 0.99)
+    sharpness = edges * 255.0 / tonal_range
     a = lab[..., 1].astype(np.float32) - 128.0
     b = lab[..., 2].astype(np.float32) - 128.0
     chroma = np.hypot(a, b)
@@ -151,7 +183,7 @@ def analyse(small: np.ndarray) -> Appearance:
     if np.count_nonzero(unclipped) < 0.01 * unclipped.size:  # a blown-out picture: judge it on all its pixels
         unclipped[...] = True
     monochrome = vivid < MONOCHROME_CHROMA or _single_hue(a[unclipped], b[unclipped], chroma[unclipped])
-    return Appearance(monochrome, fine, coarse, highlights, level)
+    return Appearance(monochrome, fine, coarse, highlights, level, sharpness)
 
 
 def _single_hue(a: np.ndarray, b: np.ndarray, chroma: np.ndarray) -> bool:
@@ -176,23 +208,37 @@ def _percentile(values: np.ndarray, q: float) -> float:
 
 def noise_sigma(gray: np.ndarray) -> float:
     """Immerkaer's noise estimate with a median instead of a mean, so that edges and texture barely count."""
+    return _noise_of(_second_differences(gray))
+
+
+def _noise_of(counts: np.ndarray | None) -> float:
+    # median |N * I| of Gaussian noise is 0.6745 * 6 sigma (the kernel's L2 norm is 6)
+    return 0.0 if counts is None else _quantile(counts, 0.5) / (0.6745 * 6.0)
+
+
+def _second_differences(gray: np.ndarray) -> np.ndarray | None:
+    """Cumulative histogram of the |second-difference| response (Immerkaer's 3x3 kernel) on every 2nd pixel,
+    saturated to uint8 (the quantiles of interest are far below 255); None for an image under 8 px."""
     if min(gray.shape) < 8:
-        return 0.0
-    # |Laplacian-like response| on every 2nd pixel, saturated to uint8 (the median of interest is far below 255);
+        return None
     # as two separable passes (exactly the 3x3 kernel's integers, in 60 % of the time)
     response = cv2.sepFilter2D(gray, cv2.CV_16S, _SECOND_DIFFERENCE, _SECOND_DIFFERENCE)[1:-1:2, 1:-1:2]
     response = cv2.convertScaleAbs(np.ascontiguousarray(response))
-    counts = np.cumsum(cv2.calcHist([response], [0], None, [256], [0, 256]).ravel())
-    median = float(np.searchsorted(counts, counts[-1] / 2))
-    # median |N * I| of Gaussian noise is 0.6745 * 6 sigma (the kernel's L2 norm is 6)
-    return median / (0.6745 * 6.0)
+    return np.cumsum(cv2.calcHist([response], [0], None, [256], [0, 256]).ravel())
+
+
+def _quantile(counts: np.ndarray, q: float) -> float:
+    return float(np.searchsorted(counts, counts[-1] * q))
 
 
 def noise_levels(gray: np.ndarray) -> tuple[float, float]:
     """Noise at full and at half resolution: pixel noise shows in the first, grain (noise in clumps of 2 px or more,
     also pixel noise in an enlarged crop) in the second."""
-    half = cv2.resize(gray, (max(1, gray.shape[1] // 2), max(1, gray.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-    return noise_sigma(gray), noise_sigma(half)
+    return noise_sigma(gray), noise_sigma(_half(gray))
+
+
+def _half(gray: np.ndarray) -> np.ndarray:
+    return cv2.resize(gray, (max(1, gray.shape[1] // 2), max(1, gray.shape[0] // 2)), interpolation=cv2.INTER_AREA)
 
 
 def blur_for_noise(fine: float, coarse: float) -> float:
@@ -279,6 +325,12 @@ def denoise(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(rgb, (0, 0), sigma) if sigma else rgb
 
 
+def sharpen(rgb: np.ndarray) -> np.ndarray:
+    """An unsharp mask: the edges a blur took away, back (SHARPEN_AMOUNT times the detail lost at SHARPEN_SIGMA)."""
+    blurred = cv2.GaussianBlur(rgb, (0, 0), SHARPEN_SIGMA)
+    return cv2.addWeighted(rgb, 1.0 + SHARPEN_AMOUNT, blurred, -SHARPEN_AMOUNT, 0.0)
+
+
 def brighten(rgb: np.ndarray) -> np.ndarray:
     """Local contrast equalisation of the lightness (CLAHE), colours kept."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
@@ -293,6 +345,8 @@ def prepare(rgb: np.ndarray, look: Appearance) -> np.ndarray:
         out = denoise(out)
     elif look.noisy and look.denoiser == "median":
         out = cv2.medianBlur(out, MEDIAN_SIDE)
+    if look.blurry and look.sharpen:
+        out = sharpen(out)
     if look.dark:
         out = brighten(out)
     if look.monochrome:

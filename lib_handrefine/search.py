@@ -30,7 +30,7 @@ from .boxes import Box, box_extent
 from .content import content_box
 from .detect import LOW_DETECTION
 from .handcheck import Verdict, check_group, with_check
-from .hands import Detection, Hand, Look, Rejected, group_hands
+from .hands import Detection, Hand, Look, Rejected, group_hands, same_hand
 from .scales import FULL_PASS_SHARE, MIN_HAND_SHARE, TILE_OVERLAP, near_window, tile_grid, tile_side_for
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ LARGE_LONE_HAND_SHARE = 0.2  # the same on pictures over LARGE_IMAGE, where time
 # 45 degrees, 1638 px, one hand of 0.16 found at 512 px; plain MediaPipe at full resolution finds both)
 LONE_TILE_SHARE = 0.25  # where the full-resolution pass too found one small hand: tiles it fills a quarter of
 LOW_SOURCES = ("low", "wide", "ramp")  # the whole-image passes after one that found nothing
+CONFIRM = "confirm"  # a window around a candidate whose finds count only where they show that candidate again
 WIDE_PAD = 0.5  # the zoomed-out pass: the image on a gray canvas this share of its long side wider on every side
 
 
@@ -76,9 +77,13 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
     rejected: list[Rejected] = []
     checked, check_passes, check_ms = 0, 0, 0.0
 
+    # a blurry image's candidates were proposed on sharpened inputs: the check sees it as it is (sharpening gave the
+    # necklace in c05's blurred copy the structure of a hand at every look and for the landmark model alone)
+    check_as = replace(found.appearance, sharpen=False)
+
     def timed_check(group: list[Hand]) -> tuple[Verdict, float]:
         t = time.perf_counter()
-        return check_group(group, rgb, detector, confidence, found.appearance), (time.perf_counter() - t) * 1000
+        return check_group(group, rgb, detector, confidence, check_as), (time.perf_counter() - t) * 1000
 
     groups = found.groups[: 2 * max_hands]
     for group, (verdict, ms) in zip(groups, detector.map(timed_check, groups)):
@@ -146,6 +151,12 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
         hands += [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands,
                                                                replace(appearance, denoiser="median"))]
         done.append(done[0])
+    if not hands and appearance.blurry and mode != "off":
+        # a blurred image is sharpened; where that showed no hand, it is also seen as it is (what plain MediaPipe
+        # sees): the sharpening rings along a motion blur (measured: b01's hand in its motion-blurred copy)
+        hands += [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands,
+                                                               replace(appearance, sharpen=False))]
+        done.append(done[0])
     nothing = not hands
     if mode != "off" and appearance.monochrome and nothing:
         # a gray or sepia image where the skin-toned copy showed no hand: toned on its mid tones only, a few are
@@ -192,7 +203,8 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
                      if lk not in done]
             if not looks:
                 break
-            hands += _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
+            hands += [hd for hd in _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
+                      if hd.source != CONFIRM or any(same_hand(hd.bbox, seen.bbox) for seen in hands)]
             done += looks
             floor = min(floor, MIN_HAND_SHARE * min(max(box_extent(lk.box), 1) for lk in looks if lk.source == "tile")
                         ) if any(lk.source == "tile" for lk in looks) else floor
@@ -252,7 +264,11 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
         near = hands if mode == "thorough" else [*small, *(hd for hd in hands if hd.source in LOW_SOURCES
                                                            and all(hd is not s for s in small))]
         for hand in sorted(near, key=lambda hd: -hd.score)[:MAX_NEAR]:
-            looks.append(Look(near_window(hand.bbox, size), "near", TILE_MAX_SIDE))
+            # a window around a low-threshold find that is not small only confirms it: the search for neighbours
+            # starts from hands at the scale where they hide, and an unconfirmed seed proposed a sleeve in c05's
+            # gray copy (averaged channels) that every look of the check and the witness took for a hand
+            seeds_neighbours = mode == "thorough" or any(hand is s for s in small)
+            looks.append(Look(near_window(hand.bbox, size), "near" if seeds_neighbours else CONFIRM, TILE_MAX_SIDE))
     return looks
 
 

@@ -170,3 +170,26 @@ def test_toning_by_table_is_the_cielab_conversion_pixel_for_pixel():
             lab[..., 1] = 128 + SKIN_TONE[0] * weight
             lab[..., 2] = 128 + SKIN_TONE[1] * weight
             assert np.array_equal(toned, cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
+
+
+@pytest.mark.parametrize("name", [
+    "a05_photo_hand_banana_224.jpg", "b10_hagrid_rock_tiny.jpg", "c01_photo_fullbody_stretch.jpg",
+])
+def test_blurred_pictures_are_told_from_sharp_ones(name):
+    # the softest sharp copies (b10 upright, JPEG at quality 20, darkened) against the sharpest blurred ones (a05,
+    # c01 at their blur); noise is no sharpness
+    rgb = load_image(HANDS_DIR / name)
+    for family in ("mirror", "jpeg20", "dark", "contrast", "noise", "half"):
+        assert not analyse(shrink(FAMILIES[family](rgb)[0], ANALYSIS_SIDE)).blurry, family
+    blurred = analyse(shrink(FAMILIES["blur"](rgb)[0], ANALYSIS_SIDE))
+    assert blurred.blurry and any("blurred" in n for n in blurred.notes())
+
+
+def test_sharpening_gives_edges_back_and_keeps_the_picture():
+    rgb = load_image(HANDS_DIR / "b04_hagrid_four_b.jpg")
+    blurred = FAMILIES["blur"](rgb)[0]
+    look = analyse(blurred)
+    sharpened = prepare(blurred, look)
+    assert _edge_energy(sharpened) > 1.2 * _edge_energy(blurred)
+    assert abs(float(sharpened.mean()) - float(blurred.mean())) < 2.0
+    assert prepare(blurred, replace(look, sharpen=False)) is blurred  # as it is

@@ -96,7 +96,6 @@ def _darkened_mirror(rgb: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("name", "transform", "box"), [
-    ("c05", _blurred_gray, (135, 498, 217, 613)),  # a shirt fold on a blurred gray copy
     ("f05", _darkened_mirror, (362, 244, 399, 297)),  # a cup handle on a darkened mirror copy
 ])
 def test_check_refuses_boxes_on_no_hand_that_only_the_witness_sees_through(detector, name, transform, box):
@@ -149,19 +148,36 @@ def test_landmarks_that_are_not_numbers_leave_the_box_crops(witness):
     assert seen and runs <= 12  # judged on its box alone
 
 
+def test_a_shirt_fold_in_a_blurred_gray_copy_is_no_longer_proposed(detector):
+    """c05 blurred and gray: a shirt fold passed every look of the check but the witness's. A blurred picture is
+    now searched sharpened and judged as it is, and the fold does not pass the check even without the witness."""
+    from lib_handrefine.detect import box_overlap
+
+    rgb = np.ascontiguousarray(_blurred_gray(photo("c05")))
+    saved = detector._witness
+    try:
+        detector._witness = None
+        found = detector.detect(rgb, 0.5, 8, "auto")
+    finally:
+        detector._witness = saved
+    assert not any(box_overlap(hand.bbox, (135, 498, 217, 613))[0] > 0.3 for hand in found.hands)
+
+
 def test_a_witness_that_fails_leaves_the_verdict_to_the_other_evidence(detector):
+    from lib_handrefine.detect import box_overlap
+
     class Failing:
         def sees_hand(self, *args, **kwargs):
             raise cv2.error("OpenCV failed on this crop")
 
-    rgb = np.ascontiguousarray(_blurred_gray(photo("c05")))
+    rgb = np.ascontiguousarray(_darkened_mirror(photo("f05")))
     saved = detector._witness
     try:
         detector._witness = Failing()
         found = detector.detect(rgb, 0.5, 8, "auto")  # no exception: the check decides as without the witness
     finally:
         detector._witness = saved
-    assert [h.bbox for h in found.hands] == [(135, 498, 217, 613)]
+    assert [box_overlap(h.bbox, (362, 244, 399, 297))[0] > 0.5 for h in found.hands] == [True]
 
 
 def test_a_hand_two_looks_agree_on_is_accepted_where_the_witness_is_sure(detector):

@@ -137,7 +137,6 @@ def test_a_noisy_colour_picture_is_also_seen_as_it_is(detector):
     plain MediaPipe sees it, which finds the small hand; with its colours raised that look lost it."""
     from dataclasses import replace
 
-
     template = sample("c03_photo_couple_small_hands.jpeg", "dark")  # a photometric copy: the original's geometry
     rgb = load_image(HANDS_DIR / "c03_photo_couple_small_hands.jpeg")
     h, w = rgb.shape[:2]

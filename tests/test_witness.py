@@ -148,9 +148,9 @@ def test_landmarks_that_are_not_numbers_leave_the_box_crops(witness):
     assert seen and runs <= 12  # judged on its box alone
 
 
-def test_a_shirt_fold_in_a_blurred_gray_copy_is_no_longer_proposed(detector):
+def test_a_shirt_fold_in_a_blurred_gray_copy_is_refused_without_the_witness(detector):
     """c05 blurred and gray: a shirt fold passed every look of the check but the witness's. A blurred picture is
-    now searched sharpened and judged as it is, and the fold does not pass the check even without the witness."""
+    now searched sharpened and judged as it is: the fold is not accepted even without the witness."""
     from lib_handrefine.detect import box_overlap
 
     rgb = np.ascontiguousarray(_blurred_gray(photo("c05")))

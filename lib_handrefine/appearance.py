@@ -13,11 +13,11 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
   photo's usual level, 30 (see MUTED_CHROMA).
 - Dark (underexposed): 30 of 34; equalising the lightness locally (CLAHE) finds 34 of 34. High contrast (clipped
   shadows and highlights): 28 of 34, and no tone curve brings them back.
-- Blurred (Gaussian, 1.5-4 px): 31 of 34 (plain MediaPipe), 32 with extra passes. Sharpened by an unsharp mask
-  and searched like any weak image: 34 of 34 (a blur of 3 px on every size: 28 -> 30 of 34; 2.5x enlargements:
-  31 -> 34). A sharpened search proposes, the check judges the picture as it is (sharpened, a necklace took a hand's
-  shape), and where the sharpened whole-image pass finds nothing the picture is also seen as it is (a motion blur
-  rings when sharpened).
+- Blurred (Gaussian, 1/250 of the long side, at least 1.5 px): 31 of 34 (plain MediaPipe), 32 with extra passes.
+  Sharpened by an unsharp mask and searched like any weak image: 34 of 34 (a blur of 3 px on every size: 28 -> 30;
+  2.5x enlargements: 31 -> 34). A sharpened search proposes, the check judges the picture as it is (sharpened, a
+  necklace took a hand's shape), and where the sharpened whole-image pass finds nothing the picture is also seen as
+  it is (a motion blur rings when sharpened).
 - Strong JPEG compression (quality 10): 27 of 34 (plain MediaPipe), 28 with extra passes; the 8 px block edges
   confuse the palm detector. The whole-image pass on the image blurred by 1 px first: 32 of 34 instead of 28 (with
   extra passes: 32). Such images are told by their block grid.

@@ -295,7 +295,8 @@ def tone_skin_ramp(rgb: np.ndarray) -> np.ndarray:
 
 def _toned(rgb: np.ndarray, ramp: bool) -> np.ndarray:
     """The toning of every pixel depends on its gray value alone: one table lookup per channel (the same pixels as
-    converting the whole image from CIELAB, in a tenth of the time: this runs on every pass of a gray image)."""
+    converting the whole image from CIELAB; at 512 px 0.65 instead of 0.95 ms, the ramp 0.63 instead of 1.5 ms:
+    this runs on every pass of a gray image)."""
     gray = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     return cv2.LUT(gray, _SKIN_TABLES[ramp])
 

@@ -77,13 +77,9 @@ def find_hands(detector: HandDetector, rgb: np.ndarray, confidence: float, max_h
     rejected: list[Rejected] = []
     checked, check_passes, check_ms = 0, 0, 0.0
 
-    # a blurry image's candidates were proposed on sharpened inputs: the check sees it as it is (sharpening gave the
-    # necklace in c05's blurred copy the structure of a hand at every look and for the landmark model alone)
-    check_as = replace(found.appearance, sharpen=False)
-
     def timed_check(group: list[Hand]) -> tuple[Verdict, float]:
         t = time.perf_counter()
-        return check_group(group, rgb, detector, confidence, check_as), (time.perf_counter() - t) * 1000
+        return check_group(group, rgb, detector, confidence, found.appearance), (time.perf_counter() - t) * 1000
 
     groups = found.groups[: 2 * max_hands]
     for group, (verdict, ms) in zip(groups, detector.map(timed_check, groups)):

@@ -12,7 +12,8 @@ Measured on transformed copies of the test photos (benchmarks/transformed_set.py
 - Washed-out colours (copies keeping 30 % of their colour): 27 of 34; with the colours' chroma raised back to a
   photo's usual level, 30 (see MUTED_CHROMA).
 - Dark (underexposed): 30 of 34; equalising the lightness locally (CLAHE) finds 34 of 34. High contrast (clipped
-  shadows and highlights): 28 of 34, and no tone curve brings them back.
+  shadows and highlights): 28 of 34, and no tone curve brings them back; where the whole-image pass finds nothing,
+  the palm detector still ranks some of them above 0.1, so such a picture gets a weak image's extra passes.
 - Blurred (Gaussian, 1/250 of the long side, at least 1.5 px): 31 of 34 (plain MediaPipe), 32 with extra passes.
   Sharpened by an unsharp mask and searched like any weak image: 34 of 34 (a blur of 3 px on every size: 28 -> 30;
   2.5x enlargements: 31 -> 34). A sharpened search proposes, the check judges the picture as it is (sharpened, a
@@ -27,7 +28,11 @@ its gray and sepia copies) reads as noise too. Where neither whole-image pass fi
 median-filtered copy (7 px), which keeps the edges that the blur smooths away with heavy grain: the noise and grain
 copies' hands at the whole-image pass, each alone: blur 49 of 68, median 50 (others among them), 5x5 median 44,
 sigma-4 blur 36, bilateral 42; in the whole search the median adds a07's and b01's grainy hands (and 3 of 34 in
-salt-and-pepper copies).
+salt-and-pepper copies). On a grainy picture (noise in clumps) a fourth sees, beside it, a copy cleaned by non-local
+means (NLM_STRENGTH): it averages patches that look alike, so a finger's edge survives grain that the blur and the
+median cannot separate from it. Alone at the whole-image pass: grain 29 of 34 (the blur 20, the median 22); in the
+whole search it adds the grainy hands of a04, b02 and b08 (27 -> 30). It costs 55-100 ms at 512 px (2 cores), so it
+runs only where the other whole-image passes found nothing; on pixel noise it finds about as many as the blur.
 """
 
 from __future__ import annotations
@@ -65,6 +70,12 @@ NOISE_SIGMA = 2.5  # pixel noise (grey levels) from which a pass input is blurre
 GRAIN_SIGMA = 3.5  # the same at half resolution (grain); clean photos: median 0.7, 90th percentile 2.2
 MEDIAN_SIDE = 7  # px: the median filter of a noisy image's third look (Denoiser)
 STRONG_NOISE_SIGMA = 5.0  # from here the blur is wider
+# non-local means (Denoiser "nlm", grainy pictures): filter strength for the lightness and for the colours (grey levels;
+# measured at the whole-image pass on the grain copies: 20 / 5 finds 29 of 34, 25 / 5 30 but a hand less in the
+# whole search, 20 / 10 and 20 / 15 28, 15 / 10 26), patch and search window (px: a search window of 21 finds fewer
+# and takes twice as long)
+NLM_STRENGTH = (20.0, 5.0)
+NLM_WINDOWS = (7, 11)
 # JPEG blocks: in a heavily compressed image, of every 8 neighbouring pixel steps the largest falls on the block
 # edge. Share of such steps on the most frequent of the 8 offsets, measured: the test photos (JPEGs themselves,
 # and their copies) at most 0.45, quality-10 copies 0.52 and more (quality 20: 0.43 and more), uniform 0.125.
@@ -82,6 +93,11 @@ MUTED_CHROMA = 25.0
 NEUTRAL_CHROMA = 3.0
 MAX_SATURATION = 3.0
 DARK_HIGHLIGHTS = 128  # 95th percentile gray value; test photos >= 137, their darkened copies <= 114
+# High contrast: shadows and highlights both clipped. The share of pixels with a channel at 0-1 and the share with
+# one at 254-255, the smaller of the two: the test photos and all their other copies at most 0.03 (a05 upright;
+# sepia f06 0.12, noise and grain copies of a05 0.15-0.21), their copies with the contrast doubled 0.008-0.76
+# (median 0.15; a copy clipped on one side only stays under the level and is searched as a colour photo)
+HARSH_CLIPPED = 0.05
 # Blurred or soft pictures: the palm detector misses hands whose edges are gone. Sharpness: the 99th percentile of the
 # second-difference response (the noise estimate's, at ANALYSIS_SIDE) per grey level of the picture's tonal range
 # (1st to 99th percentile, so that a dark or flat picture is not called soft). Measured on the set: sharp copies
@@ -96,8 +112,9 @@ _SECOND_DIFFERENCE = np.array([1, -2, 1], np.float32)  # Immerkaer's 3x3 kernel 
 
 
 # "blur": a Gaussian blur by the noise measured (the usual pass input); "none": as it is (texture read as noise);
-# "median": a median filter, which keeps edges (heavy grain)
-Denoiser = Literal["blur", "median", "none"]
+# "median": a median filter, which keeps edges (heavy grain); "nlm": non-local means (keeps a finger's edges in grain;
+# slow)
+Denoiser = Literal["blur", "median", "nlm", "none"]
 # "flat": the skin hue on every gray level (tone_skin, the usual); "ramp": mostly on the mid tones (tone_skin_ramp)
 Toning = Literal["flat", "ramp"]
 
@@ -110,6 +127,7 @@ class Appearance:
     highlights: float  # 95th percentile of the gray values: under DARK_HIGHLIGHTS the whole picture is dark
     chroma: float  # 99th percentile of the coloured pixels' CIELAB chroma: under MUTED_CHROMA they are washed out
     sharpness: float = math.inf  # edge strength per grey level of range: under BLURRY_SHARPNESS the picture is soft
+    clipped: float = 0.0  # share of the pixels clipped in the shadows or in the highlights, whichever is smaller
     denoiser: Denoiser = "blur"  # how `prepare` takes a noisy image's noise out
     toning: Toning = "flat"  # how `prepare` gives a monochrome image its skin hue
     sharpen: bool = True  # whether `prepare` sharpens a blurry image (the hand check sees it as it is)
@@ -126,6 +144,18 @@ class Appearance:
         return self.monochrome or self.noisy or self.dark or self.blurry
 
     @property
+    def harsh(self) -> bool:
+        """High contrast: shadows and highlights both clipped (nothing in `prepare` undoes it)."""
+        return self.clipped >= HARSH_CLIPPED
+
+    @property
+    def weak(self) -> bool:
+        """Whether hands hide here more than in a clean photo: an adjusted image or a high-contrast one. Where the
+        whole-image pass finds nothing, such an image gets extra passes (a high-contrast one only then: counted as
+        adjusted, a 3x3 grid with clipped photos in it lost a hand to the weak images' lower tile confidence)."""
+        return self.adjusted or self.harsh
+
+    @property
     def blurry(self) -> bool:
         """Blurred or soft (a noisy picture's edges are noise: it is not judged on them)."""
         return self.sharpness < BLURRY_SHARPNESS and not self.noisy
@@ -138,6 +168,11 @@ class Appearance:
     @property
     def noisy(self) -> bool:
         return blur_for_noise(self.noise, self.grain) > 0
+
+    @property
+    def grainy(self) -> bool:
+        """Noisy with the noise in clumps (film grain; also coarse texture): more of it at half resolution."""
+        return self.noisy and self.grain > self.noise
 
     def notes(self) -> list[str]:
         """Plain-language warnings for a plan: conditions under which detection is known to be weaker."""
@@ -152,6 +187,8 @@ class Appearance:
             out.append("dark image: hand detection is less reliable")
         if self.blurry:
             out.append("blurred or soft image: hand detection is less reliable")
+        if self.harsh:
+            out.append("high-contrast image (clipped shadows and highlights): hand detection is less reliable")
         return out
 
 
@@ -183,7 +220,14 @@ def analyse(small: np.ndarray) -> Appearance:
     if np.count_nonzero(unclipped) < 0.01 * unclipped.size:  # a blown-out picture: judge it on all its pixels
         unclipped[...] = True
     monochrome = vivid < MONOCHROME_CHROMA or _single_hue(a[unclipped], b[unclipped], chroma[unclipped])
-    return Appearance(monochrome, fine, coarse, highlights, level, sharpness)
+    return Appearance(monochrome, fine, coarse, highlights, level, sharpness, _clipped_share(sample))
+
+
+def _clipped_share(sample: np.ndarray) -> float:
+    """The smaller of the shares of pixels with a channel at the bottom (0-1) and at the top (254-255)."""
+    low = cv2.min(cv2.min(sample[..., 0], sample[..., 1]), sample[..., 2])
+    high = cv2.max(cv2.max(sample[..., 0], sample[..., 1]), sample[..., 2])
+    return min(np.count_nonzero(low <= 1), np.count_nonzero(high >= 254)) / max(low.size, 1)
 
 
 def _single_hue(a: np.ndarray, b: np.ndarray, chroma: np.ndarray) -> bool:
@@ -326,6 +370,12 @@ def denoise(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(rgb, (0, 0), sigma) if sigma else rgb
 
 
+def denoise_nonlocal(rgb: np.ndarray) -> np.ndarray:
+    """Non-local means (OpenCV's, which works in CIELAB from BGR input) at NLM_STRENGTH."""
+    bgr = cv2.fastNlMeansDenoisingColored(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), None, *NLM_STRENGTH, *NLM_WINDOWS)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 def sharpen(rgb: np.ndarray) -> np.ndarray:
     """An unsharp mask: the edges a blur took away, back (SHARPEN_AMOUNT times the detail lost at SHARPEN_SIGMA)."""
     blurred = cv2.GaussianBlur(rgb, (0, 0), SHARPEN_SIGMA)
@@ -346,6 +396,8 @@ def prepare(rgb: np.ndarray, look: Appearance) -> np.ndarray:
         out = denoise(out)
     elif look.noisy and look.denoiser == "median":
         out = cv2.medianBlur(out, MEDIAN_SIDE)
+    elif look.noisy and look.denoiser == "nlm":
+        out = denoise_nonlocal(out)
     if look.blurry and look.sharpen:
         out = sharpen(out)
     if look.dark:

@@ -141,12 +141,17 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
     hands = [_scaled(hd, fx, fy) for found in first_finds for hd in found]
     done = [Look((0, 0, w, h), "full", ANALYSIS_SIDE, False)] * len(seen_as)
     if not hands and appearance.noisy and mode != "off":
-        # neither found a hand: a median filter keeps the edges that the blur smooths away with heavy grain
-        # (measured: a07's and b01's hands in the grainy copies, found at the user's confidence; only the pictures
-        # that get extra passes anyway pay for it)
-        hands += [_scaled(hd, fx, fy) for hd in detector.look(first, full, confidence, max_hands,
-                                                               replace(appearance, denoiser="median"))]
-        done.append(done[0])
+        # neither found a hand: a median filter keeps the edges that the blur smooths away with heavy grain, and on
+        # a grainy picture so does non-local means (measured: a07's and b01's hands in the grainy copies by the
+        # median, a04's, b02's and b08's by non-local means, found at the user's confidence; the check asks the
+        # witness about the latter's finds). Only the pictures that get extra passes anyway pay for them
+        strong = [(full, replace(appearance, denoiser="median"))]
+        if appearance.grainy:
+            strong.append((Look(full.box, "nlm", ANALYSIS_SIDE, cut_at_edges=False, min_side=0),
+                           replace(appearance, denoiser="nlm")))
+        hands += [_scaled(hd, fx, fy) for found in detector.map(
+            lambda pair: detector.look(first, pair[0], confidence, max_hands, pair[1]), strong) for hd in found]
+        done += [Look((0, 0, w, h), look.source, ANALYSIS_SIDE, False) for look, _ in strong]
     if not hands and appearance.blurry and mode != "off":
         # a blurred image is sharpened; where that showed no hand, it is also seen as it is (what plain MediaPipe
         # sees): the sharpening rings along a motion blur (measured: b01's hand in its motion-blurred copy)
@@ -178,11 +183,12 @@ def search(detector: HandDetector, rgb: np.ndarray, confidence: float, max_hands
             looks = _tiles(w, h, side, mode)
             hands += _zoomed(detector, rgb, looks, confidence, max_hands, appearance)
             done += looks
-    if mode != "off" and nothing and (appearance.adjusted or max(w, h) > TILE_MIN_LONG_SIDE):
+    if mode != "off" and nothing and (appearance.weak or max(w, h) > TILE_MIN_LONG_SIDE):
         # where the whole-image pass found nothing, the palm detector often still ranks a hand above 0.1 (grain,
         # noise, blur, high contrast): a pass with that palm threshold and the user's landmark presence finds it; its
         # boxes are candidates like a tile's (the hand check verifies them). Only on images that get extra passes
-        # anyway (weak ones, and large ones that get tiles): on every image it would raise the median time ~1.4x.
+        # anyway (weak ones, high-contrast ones among them, and large ones that get tiles): on every image it would
+        # raise the median time ~1.4x.
         low = Look(full.box, "low", ANALYSIS_SIDE, cut_at_edges=False, min_side=0)
         hands += [_scaled(hd, fx, fy) for found in detector.map(
             lambda look_as: detector.look(small, low, LOW_DETECTION, max_hands, look_as, presence=confidence),
@@ -218,7 +224,7 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
     if small or len(hands) >= CROWD:
         target = SHRINK * min(extents)
     elif first and all(hd.source in LOW_SOURCES for hd in hands) and (long_side > TILE_MIN_LONG_SIDE
-                                                                       or appearance.adjusted):
+                                                                       or appearance.weak):
         # (a low-threshold or zoomed-out find alone is no evidence that the image holds no smaller hands)
         target = long_side / 20
     elif first and long_side >= LARGE_IMAGE:

@@ -92,8 +92,8 @@ class HandRefineSettings:
     extra_detection_pass: str = _knob(
         "auto", "extra", "Extra detection pass",
         "off: one whole-image pass. auto: zoomed passes where the image or the hands found call for them (small "
-        "hands, many people, grayscale, noisy, dark or blurred images). thorough: always search down to the smallest "
-        "fixable hand (slower). Every candidate box passes a hand-or-not check.",
+        "hands, many people, grayscale, noisy, dark, blurred or high-contrast images). thorough: always search down to "
+        "the smallest fixable hand (slower). Every candidate box passes a hand-or-not check.",
         choices=EXTRA_PASS_MODES, aliases={"1": "auto", "true": "auto", "yes": "auto", "on": "auto", "0": "off",
                                            "false": "off", "no": "off"})
     min_hand_size: int = _knob(

@@ -23,7 +23,7 @@ from lib_handrefine.appearance import (
     tone_skin,
     tone_skin_ramp,
 )
-from lib_handrefine.imageio import load_image
+from lib_handrefine.imageio import list_images, load_image
 from lib_handrefine.search import shrink
 
 from .conftest import HANDS_DIR
@@ -123,6 +123,36 @@ def test_a_noisy_image_is_seen_blurred_median_filtered_or_as_it_is(name):
     blurred, median = prepare(grainy, look), prepare(grainy, replace(look, denoiser="median"))
     assert _grain_of(blurred) < _grain_of(grainy) / 3 and _grain_of(median) < _grain_of(grainy) / 2
     assert _edge_energy(median) > _edge_energy(blurred)  # the median keeps edges sharper than the blur
+
+
+@pytest.mark.parametrize("name", ["d01_sd_malformed_1.jpg", "b04_hagrid_four_b.jpg"])
+def test_non_local_means_comes_closest_to_the_clean_picture_in_grain(name):
+    """The fourth pass input of a noisy image: non-local means takes most of the grain out (like the blur and the
+    median) and leaves the picture nearer the clean original than either (it averages patches that look alike, so
+    edges are not averaged away with the grain)."""
+    clean = load_image(HANDS_DIR / name)
+    grainy = FAMILIES["grain"](clean)[0]
+    look = analyse(grainy)
+    assert look.grainy and not analyse(FAMILIES["noise"](clean)[0]).grainy  # clumped noise, not pixel noise
+    cleaned = prepare(grainy, replace(look, denoiser="nlm"))
+    assert cleaned.shape == grainy.shape and _grain_of(cleaned) < _grain_of(grainy) / 5
+
+    def distance(rgb):
+        return float(np.abs(rgb.astype(np.float32) - clean).mean())
+
+    assert distance(cleaned) < min(distance(prepare(grainy, look)), distance(prepare(grainy, replace(
+        look, denoiser="median"))))
+    assert prepare(clean, replace(analyse(clean), denoiser="nlm")) is clean  # a clean picture is not touched
+
+
+def test_high_contrast_is_told_from_the_photos():
+    """Shadows and highlights both clipped: the contrast-doubled copies of the photos whose hands the whole-image
+    pass misses there; no shared picture (white ground, dark room) is taken for one."""
+    for path in list_images([HANDS_DIR]):
+        assert not analyse(shrink(load_image(path), ANALYSIS_SIDE)).harsh, path.name
+    for name in ("a05_photo_hand_banana_224.jpg", "b03_hagrid_four_a.jpg", "c07_photo_woman_lying.jpeg"):
+        look = analyse(shrink(FAMILIES["contrast"](load_image(HANDS_DIR / name))[0], ANALYSIS_SIDE))
+        assert look.harsh and look.weak and any("high-contrast" in n for n in look.notes()), name
 
 
 def _grain_of(rgb):

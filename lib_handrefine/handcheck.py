@@ -9,6 +9,9 @@ MediaPipe fits a hand skeleton to whatever its palm detector proposes, so a box 
   re-centred on the candidate at the palm detector's favourite scale
   (`redetect`); its landmarks must land where the first pass put them (mean distance over the 21 landmarks,
   in units of the hand's palm length);
+- where the re-centred crop finds nothing, the candidate may be a fit on part of a hand: a crop zoomed out further
+  that the landmark model is all but sure of, and its mirror, may show the whole hand alike (`_whole_hand`);
+- a find on a grainy picture cleaned by non-local means: the landmark model alone on crops cleaned the same way;
 - where those looks disagree or find nothing, the landmark model itself: re-centred looks (as is and mirrored, at
   two zooms) that keep only hands the landmark model is all but sure of (presence >= SURE_PRESENCE). Measured on
   the candidates of the transformed test set: real hands reach 0.95-0.99 on the first crop (305 of 367); boxes on
@@ -49,8 +52,8 @@ CLOSE_SHARE = 0.5  # the closer crop for images whose texture fools the detector
 CLOSE_AGREE = 0.3
 ZOOMED_OUT_SHARE = 0.2  # stand-ins for a closer crop that finds nothing: the hand fills a fifth of the crop,
 TURNS = (0, 1, 3)  # upright and turned a quarter either way,
-PARTIAL_SHARE = 0.15  # where the re-centred crop finds nothing: a crop in which the candidate is this small
 TURNED_AGREE = 0.2  # and each must agree this well
+PARTIAL_SHARE = 0.15  # where the re-centred crop finds nothing: a crop in which the candidate is this small
 WHOLE_IMAGE_SOURCES = ("full", "low", "wide", "ramp", "nlm")  # whole-image passes (also zoomed out): one look, not two
 AGREE = 0.15  # mean landmark distance / palm length under which two passes show the same hand
 LOOSE_AGREE = 0.4  # the same, for two looks the landmark model alone must then be sure of (_loosely_agreed)

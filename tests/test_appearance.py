@@ -127,7 +127,7 @@ def test_a_noisy_image_is_seen_blurred_median_filtered_or_as_it_is(name):
 
 @pytest.mark.parametrize("name", ["d01_sd_malformed_1.jpg", "b04_hagrid_four_b.jpg"])
 def test_non_local_means_comes_closest_to_the_clean_picture_in_grain(name):
-    """The fourth pass input of a noisy image: non-local means takes most of the grain out (like the blur and the
+    """The fourth pass input of a grainy image: non-local means takes most of the grain out (like the blur and the
     median) and leaves the picture nearer the clean original than either (it averages patches that look alike, so
     edges are not averaged away with the grain)."""
     clean = load_image(HANDS_DIR / name)

@@ -121,16 +121,13 @@ def check(group: list[Hand], rgb: np.ndarray, detector: HandDetector, confidence
     whole = hand.source == "full" and hand.score >= confidence
     if whole and (anatomy >= TRUSTED_ANATOMY or hand.score >= TRUSTED_SCORE):
         return Verdict(base, "")
-    if hand.source == "nlm" and hand.score >= confidence and appearance is not None:
+    if hand.source == "nlm" and appearance is not None and detector.witness is not None:
         # a whole-image find on a grainy picture cleaned by non-local means: the check's crops, blurred, lose what
         # the cleaning found (b02's hand moved 0.38 palm lengths on a re-centred crop), and texture cleaned so can
         # take a hand's shape. The landmark model alone, on crops cleaned the same way, tells them apart (measured:
         # the grainy hands 0.92-0.98; boxes on a cleaned textured canvas and in a mirrored sepia copy 0.57-0.74).
         # Without the witness (an OpenCV that cannot run it) the usual check below judges it
-        seen = _witness_sees(hand, rgb, detector, replace(appearance, denoiser="nlm"), WITNESS_PRESENCE)
-        if seen is not None:
-            return Verdict(base, "") if seen[0] else Verdict(
-                base * seen[1], f"the landmark model alone sees no hand there (presence {seen[1]:.2f})")
+        return _witnessed(Verdict(base, ""), hand, rgb, detector, replace(appearance, denoiser="nlm"))
     verdict, witnessed = _judged(group, rgb, detector, appearance, whole, anatomy, base)
     if not verdict.accepted or witnessed:
         return verdict

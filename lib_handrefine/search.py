@@ -276,8 +276,8 @@ def _next_looks(hands: list[Hand], floor: float, size: tuple[int, int], mode: st
 
 def _zoomed(detector: HandDetector, rgb: np.ndarray, looks: list[Look], confidence: float, max_hands: int,
             appearance: Appearance) -> list[Hand]:
-    """The hands of zoomed looks (tiles, windows), in image coordinates; on a weak image (gray, noisy, dark, blurred) at
-    most WEAK_CONFIDENCE (the hand check guards their boxes)."""
+    """The hands of zoomed looks (tiles, windows), in image coordinates; on an adjusted image (gray, noisy, dark,
+    blurred; not a merely high-contrast one) at most WEAK_CONFIDENCE (the hand check guards their boxes)."""
     weak = min(confidence, WEAK_CONFIDENCE) if appearance.adjusted else confidence
     return [hd for found in detector.looks(rgb, looks, weak, max_hands, appearance) for hd in found]
 
